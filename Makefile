@@ -1,0 +1,37 @@
+# Workbench for the DRM_MODE_DUMB_KERNEL_MAP series.  See README.md.
+#
+#   make                      fetch and verify the base, apply the series
+#   make KERNEL=/path/linux   apply the series to that tree, on a new branch
+#   make test                 the CI tier of checks
+#   make test-full            the CI tier plus the slow checks
+#   make export               write build/linux's commits back to series/
+#   make setup                install the Debian packages the checks need
+#   make setup-full           and those the full tier needs (QEMU)
+
+BENCH := python3 bench/dumbkmap
+
+.PHONY: all apply test test-full export setup setup-full list
+
+all: apply
+
+apply:
+	$(BENCH) apply $(if $(KERNEL),--kernel '$(KERNEL)') \
+		$(if $(BRANCH),--branch '$(BRANCH)') $(if $(FORCE),--force)
+
+test:
+	$(BENCH) test $(if $(ONLY),--only '$(ONLY)')
+
+test-full:
+	$(BENCH) test --full $(if $(ONLY),--only '$(ONLY)')
+
+list:
+	$(BENCH) test --list
+
+export:
+	$(BENCH) export
+
+setup:
+	sh bench/install-packages packages.txt
+
+setup-full: setup
+	sh bench/install-packages packages-full.txt

@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Build checks: every patch builds on x86_64, arm and arm64 with W=1 and
+sparse and adds no warning; every includer of a changed header is built.
+
+One build tree per arch in the cache, configured from configs/<arch>.config
+(allnoconfig plus the fragment), is reused for the base and every patch:
+the check tree is checked out at each commit in turn and `make` rebuilds
+what changed (ccache keeps unchanged objects cheap).  The whole kernel and
+its modules are built, so modpost checks exports and Kconfig dependencies.
+"""
+
+import hashlib
+import json
+import os
+import re
+
+import tools
+from common import CACHE, CONFIGS, Failure, git, run, say, tail_file
+
+ARCHES = {
+    'x86_64': ('x86_64', ''),
+    'arm': ('arm', 'arm-linux-gnueabihf-'),
+    'arm64': ('arm64', 'aarch64-linux-gnu-'),
+}
+LOGS = os.path.join(CACHE, 'logs')
+WARNING = re.compile(r'(warning|error)\b', re.I)
+NOISE = re.compile(r'^(make(\[\d+\])?: |\s+[A-Z0-9_]+\s+\S|  [A-Z]+ )')
+
+
+def build_dir(arch):
+    return os.path.join(CACHE, 'build', arch)
+
+
+def make_cmd(arch, tree, *targets):
+    karch, cross = ARCHES[arch]
+    return ['make', '-C', tree, '-j%d' % os.cpu_count(),
+            'O=' + build_dir(arch), 'ARCH=' + karch,
+            'CROSS_COMPILE=' + cross, 'CC=ccache %sgcc' % cross,
+            'HOSTCC=ccache gcc'] + list(targets)
+
+
+def env():
+    return {'CCACHE_DIR': os.path.join(CACHE, 'ccache'),
+            'CCACHE_MAXSIZE': '20G', 'KBUILD_BUILD_TIMESTAMP': '@0'}
+
+
+def configure(arch, tree):
+    """allnoconfig + fragment; fail if the fragment was not honoured."""
+    frag = os.path.join(CONFIGS, arch + '.config')
+    out = build_dir(arch)
+    os.makedirs(out, exist_ok=True)
+    digest = hashlib.sha256(open(frag, 'rb').read()).hexdigest()
+    stamp = os.path.join(out, '.fragment-sha256')
+    if os.path.exists(os.path.join(out, '.config')) and \
+            os.path.exists(stamp) and open(stamp).read() == digest:
+        return digest
+    run(make_cmd(arch, tree, 'allnoconfig', 'KCONFIG_ALLCONFIG=' + frag),
+        env=env())
+    config = set(open(os.path.join(out, '.config')).read().splitlines())
+    lost = [line for line in open(frag).read().splitlines()
+            if line.startswith('CONFIG_') and line not in config]
+    if lost:
+        raise Failure('configs/%s.config asks for options Kconfig did not '
+                      'keep (missing dependency?): %s' % (arch,
+                                                           ', '.join(lost)))
+    with open(stamp, 'w') as f:
+        f.write(digest)
+    return digest
+
+
+def normalise(line, tree):
+    """A warning without line numbers or build paths, to compare."""
+    line = line.replace(tree + '/', '')
+    line = re.sub(re.escape(os.path.join(CACHE, 'build')) + r'/[^/]+/', '',
+                  line)
+    line = re.sub(r':\d+(:\d+)?', '', line)
+    return line.strip()
+
+
+def warnings_of(text, tree):
+    return {normalise(ln, tree) for ln in text.splitlines()
+            if WARNING.search(ln) and not NOISE.match(ln)}
+
+
+def build(arch, tree, label):
+    """make W=1 the whole tree; return the warnings of what was compiled."""
+    log = os.path.join(LOGS, '%s-%s.log' % (arch, label))
+    os.makedirs(LOGS, exist_ok=True)
+    code, _ = run(make_cmd(arch, tree, 'W=1'), env=env(), check=False,
+                  log=log)
+    text = open(log, encoding='utf-8', errors='replace').read()
+    if code:
+        errors = [ln for ln in text.splitlines() if 'error' in ln.lower()]
+        raise Failure('%s: build failed on %s (log %s):\n%s' % (
+            label, arch, log, '\n'.join(errors[:20]) or tail_file(log)))
+    return warnings_of(text, tree)
+
+
+def sparse(arch, tree, objects, label):
+    """Run sparse (C=2: whether rebuilt or not) on the given objects."""
+    if not objects:
+        return set()
+    log = os.path.join(LOGS, '%s-%s-sparse.log' % (arch, label))
+    code, _ = run(make_cmd(arch, tree, 'W=1', 'C=2',
+                           'CHECK=' + tools.sparse(), *sorted(objects)),
+                  env=env(), check=False, log=log)
+    if code:
+        raise Failure('%s: sparse run failed on %s (log %s):\n%s' % (
+            label, arch, log, tail_file(log)))
+    text = open(log, encoding='utf-8', errors='replace').read()
+    return warnings_of(text, tree)
+
+
+def sparse_set(arch, tree, rev):
+    """Objects sparse looks at: C files changed up to rev, and the built
+    includers of headers whose code changed up to rev."""
+    objs = set()
+    for path in git(tree, 'diff', '--name-only', 'base', rev).split():
+        if path.startswith('tools/'):
+            continue
+        if path.endswith('.c'):
+            objs.add(path)
+        elif path.endswith('.h') and code_changed(tree, path):
+            objs.update(includers(tree, path))
+    return {p[:-2] + '.o' for p in objs
+            if os.path.exists(os.path.join(build_dir(arch), p[:-2] + '.o'))}
+
+
+def bisect(arch):
+    def check(ctx):
+        tree = ctx.tree
+        head = git(tree, 'rev-parse', 'HEAD')
+        digest = configure(arch, tree)
+        base_sha = git(tree, 'rev-parse', 'base')
+        known = os.path.join(build_dir(arch), '.base-warnings.json')
+        baseline = set()
+        if os.path.exists(known):
+            saved = json.load(open(known))
+            if saved.get('key') == [base_sha, digest]:
+                baseline = set(saved['warnings'])
+        problems = []
+        try:
+            git(tree, 'checkout', '-q', '--detach', 'base')
+            baseline |= build(arch, tree, 'base')
+            with open(known, 'w') as f:
+                json.dump({'key': [base_sha, digest],
+                           'warnings': sorted(baseline)}, f)
+            # sparse on the base versions of everything the series touches
+            # that exists there, for comparison.
+            base_objs = {o for o in sparse_set(arch, tree, head)
+                         if os.path.exists(os.path.join(tree, o[:-2] + '.c'))}
+            sparse_base = sparse(arch, tree, base_objs, 'base')
+            say('    base: builds; %d W=1 warnings known, sparse on %d '
+                'objects: %d warnings' % (len(baseline), len(base_objs),
+                                          len(sparse_base)))
+            for sha, name in ctx.commits:
+                git(tree, 'checkout', '-q', '--detach', sha)
+                got = build(arch, tree, name[:4])
+                objs = sparse_set(arch, tree, sha)
+                got |= sparse(arch, tree, objs, name[:4])
+                new = sorted(got - baseline - sparse_base)
+                say('    %s: builds, sparse on %d objects, %s' % (
+                    name, len(objs), '%d new warnings' % len(new)
+                    if new else 'no new warning'))
+                problems += ['%s: %s' % (name, w) for w in new]
+        finally:
+            git(tree, 'checkout', '-q', '--detach', head)
+        return problems
+    return check
+
+
+def code_changed(tree, path):
+    """True if a header's code changed, not only its comments."""
+    def strip(text):
+        text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
+        text = re.sub(r'//[^\n]*', '', text)
+        return [ln.strip() for ln in text.splitlines() if ln.strip()]
+    old = git(tree, 'show', 'base:' + path, check=False)
+    new = open(os.path.join(tree, path), encoding='utf-8').read() \
+        if os.path.exists(os.path.join(tree, path)) else ''
+    return strip(old) != strip(new)
+
+
+def includers(tree, header):
+    """The .c files that include a header directly."""
+    if header.startswith('include/'):
+        pattern = '#include <%s>' % header[len('include/'):]
+        where = ['.']
+    else:
+        pattern = '#include "%s"' % os.path.basename(header)
+        where = [os.path.dirname(header)]
+    code, out = run(['git', '-C', tree, 'grep', '-l', '-F', pattern, '--'] +
+                    ['%s/*.c' % w for w in where], check=False)
+    return out.split() if code == 0 else []
+
+
+def headers(ctx):
+    tree = ctx.tree
+    changed = [p for p in git(tree, 'diff', '--name-only', 'base',
+                              'HEAD').split()
+               if p.endswith('.h') and not p.startswith('tools/') and
+               code_changed(tree, p)]
+    if not changed:
+        say('    no header\'s code changes')
+        return []
+    problems = []
+    for header in changed:
+        files = includers(tree, header)
+        built = {a: [] for a in ARCHES}
+        for src in files:
+            obj = src[:-2] + '.o'
+            for arch in ARCHES:
+                if os.path.exists(os.path.join(build_dir(arch), obj)):
+                    built[arch].append(src)
+        everywhere = set().union(*built.values())
+        say('    %s: %d includers; built on %s' % (header, len(files), ', '.join(
+            '%s %d' % (a, len(b)) for a, b in built.items())))
+        problems += ['%s includes %s but is built on no arch: enable it in '
+                     'a configs/ fragment' % (src, header)
+                     for src in files if src not in everywhere]
+    return problems

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+"""KUnit: the DRM suites (the series' own included) through kunit.py.
+
+UML in the CI tier; arm and arm64 under QEMU in the full tier, so that the
+architectures' own DMA mapping code runs.  The build directory of each is
+kept in the cache and reused.
+"""
+
+import os
+import re
+
+from common import CACHE, run, say, tail_file
+
+KUNITCONFIG = 'drivers/gpu/drm/tests'
+QEMU = {'arm': ('qemu-system-arm', 'arm-linux-gnueabihf-'),
+        'arm64': ('qemu-system-aarch64', 'aarch64-linux-gnu-')}
+RESULT = re.compile(r'Ran (\d+) tests?: (.*)$')
+
+
+def run_kunit(ctx, arch):
+    build = os.path.join(CACHE, 'build', 'kunit-' + arch)
+    log = os.path.join(CACHE, 'logs', 'kunit-%s.log' % arch)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    cmd = ['python3', 'tools/testing/kunit/kunit.py', 'run',
+           '--kunitconfig=' + KUNITCONFIG, '--build_dir=' + build,
+           '--jobs=%d' % os.cpu_count(), '--timeout=900']
+    make_options = ['CC=ccache gcc', 'HOSTCC=ccache gcc']
+    if arch != 'um':
+        qemu, cross = QEMU[arch]
+        if not os.path.exists('/usr/bin/' + qemu):
+            return ['%s is not installed: make setup-full' % qemu]
+        cmd += ['--arch=' + arch, '--cross_compile=' + cross]
+        make_options = ['CC=ccache %sgcc' % cross, 'HOSTCC=ccache gcc']
+    for opt in make_options:
+        cmd += ['--make_options', opt]
+    code, _ = run(cmd, cwd=ctx.tree, check=False, log=log,
+                  env={'CCACHE_DIR': os.path.join(CACHE, 'ccache')})
+    text = open(log, encoding='utf-8', errors='replace').read()
+    summary = RESULT.findall(text)
+    if summary:
+        total, detail = summary[-1]
+        say('    %s: ran %s tests: %s' % (arch, total, detail))
+    failed = [ln.strip() for ln in text.splitlines()
+              if re.search(r'\[(FAILED|CRASHED)\]', ln)]
+    if code or not summary:
+        return (['kunit.py exited %d (log %s)' % (code, log)] +
+                failed[:40] + ([] if failed else tail_file(log).splitlines()))
+    return failed
+
+
+def kunit(arch):
+    def check(ctx):
+        return run_kunit(ctx, arch)
+    return check

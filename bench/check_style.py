@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Style checks: checkpatch, kernel-doc and coccicheck.
+
+Findings are compared with the base where the base already has some
+(kernel-doc, coccicheck); checkpatch must be clean except for the
+findings listed in checkpatch-exceptions.txt with their reason.
+"""
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+
+from common import CACHE, TOP, git, run, say
+
+EXCEPTIONS = os.path.join(TOP, 'checkpatch-exceptions.txt')
+FINDING = re.compile(r'^(ERROR|WARNING|CHECK):([A-Z0-9_]+): (.*)$')
+
+
+def exceptions():
+    """(patch glob, TYPE, message regex) triples, with their reasons."""
+    rules = []
+    if not os.path.exists(EXCEPTIONS):
+        return rules
+    for line in open(EXCEPTIONS, encoding='utf-8'):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        fields = [f.strip() for f in line.split('|')]
+        if len(fields) != 4 or not fields[3]:
+            raise ValueError('%s: "%s": want "patch glob | TYPE | message '
+                             'regex | reason"' % (EXCEPTIONS, line))
+        rules.append((fields[0], fields[1], re.compile(fields[2])))
+    return rules
+
+
+def checkpatch(ctx):
+    rules = exceptions()
+    problems = []
+    for path in ctx.patches:
+        name = os.path.basename(path)
+        _, out = run(['perl', 'scripts/checkpatch.pl', '--strict',
+                      '--show-types', '--no-summary', '--color=never', path],
+                     cwd=ctx.tree, check=False)
+        found = excused = 0
+        lines = out.splitlines()
+        for i, line in enumerate(lines):
+            m = FINDING.match(line)
+            if not m:
+                continue
+            found += 1
+            if any(fnmatch.fnmatch(name[5:], g) and t == m.group(2) and
+                   r.search(m.group(3)) for g, t, r in rules):
+                excused += 1
+                continue
+            where = lines[i + 1].strip() if i + 1 < len(lines) else ''
+            problems.append('%s: %s %s' % (name, line, where))
+        say('    %s: %d findings, %d listed as exceptions' % (name, found,
+                                                              excused))
+    return problems
+
+
+def touched(ctx, suffixes):
+    return [p for p in git(ctx.tree, 'diff', '--name-only', '--diff-filter=AM',
+                           'base', 'HEAD').split()
+            if p.endswith(suffixes) and not p.startswith('tools/')]
+
+
+def base_copy(ctx, paths):
+    """A temporary directory with the base version of each path."""
+    tmp = tempfile.mkdtemp(prefix='base-')
+    for path in paths:
+        code, text = run(['git', '-C', ctx.tree, 'show', 'base:' + path],
+                         check=False)
+        if code == 0:
+            os.makedirs(os.path.dirname(os.path.join(tmp, path)),
+                        exist_ok=True)
+            with open(os.path.join(tmp, path), 'w', encoding='utf-8') as f:
+                f.write(text)
+    return tmp
+
+
+def strip_numbers(line):
+    return re.sub(r':\d+(:\d+)?', '', line).strip()
+
+
+def kernel_doc(ctx):
+    paths = touched(ctx, ('.c', '.h'))
+    kdoc = os.path.join(ctx.tree, 'scripts', 'kernel-doc')
+    tmp = base_copy(ctx, paths)
+    problems = []
+    try:
+        for path in paths:
+            _, new = run([kdoc, '-none', '-Wall', path], cwd=ctx.tree,
+                         check=False)
+            old = ''
+            if os.path.exists(os.path.join(tmp, path)):
+                _, old = run([kdoc, '-none', '-Wall', path], cwd=tmp,
+                             check=False)
+            before = {strip_numbers(ln) for ln in old.splitlines()}
+            added = [ln for ln in new.splitlines()
+                     if strip_numbers(ln) not in before]
+            say('    %s: %d distinct warnings before, %d after, %d new' % (
+                path, len(before),
+                len({strip_numbers(ln) for ln in new.splitlines()}),
+                len(added)))
+            problems += added
+    finally:
+        shutil.rmtree(tmp)
+    return problems
+
+
+COCCI_CACHE = os.path.join(CACHE, 'coccicheck')
+
+
+def cocci_report(tree, path):
+    """coccicheck's report for one file, cached by the file's content.
+
+    Runs kbuild's per-file form (make C=2 CHECK=scripts/coccicheck) in the
+    x86_64 build tree, so every semantic patch gets its own options and
+    the kernel's include paths, as `make coccicheck` would give it.
+    """
+    import check_build  # pylint: disable=import-outside-toplevel
+    text = open(os.path.join(tree, path), 'rb').read()
+    scripts = git(tree, 'rev-parse', 'HEAD:scripts/coccinelle')
+    key = hashlib.sha256(b'\0'.join([path.encode(), scripts.encode(),
+                                     text])).hexdigest()
+    cached = os.path.join(COCCI_CACHE, key + '.json')
+    if os.path.exists(cached):
+        return json.load(open(cached, encoding='utf-8'))
+    check_build.configure('x86_64', tree)
+    _, out = run(check_build.make_cmd('x86_64', tree, 'C=2',
+                                      'CHECK=scripts/coccicheck',
+                                      'MODE=report', path[:-2] + '.o'),
+                 env=check_build.env(), check=False)
+    report = [ln for ln in out.splitlines()
+              if re.match(r'^\S+:\d+:', ln) or 'WARNING' in ln or
+              'ERROR' in ln]
+    os.makedirs(COCCI_CACHE, exist_ok=True)
+    with open(cached, 'w', encoding='utf-8') as f:
+        json.dump(report, f)
+    return report
+
+
+def coccicheck(ctx):
+    paths = touched(ctx, ('.c',))
+    head = git(ctx.tree, 'rev-parse', 'HEAD')
+    old = {}
+    try:
+        git(ctx.tree, 'checkout', '-q', '--detach', 'base')
+        for path in paths:
+            if os.path.exists(os.path.join(ctx.tree, path)):
+                old[path] = cocci_report(ctx.tree, path)
+    finally:
+        git(ctx.tree, 'checkout', '-q', '--detach', head)
+    problems = []
+    for path in paths:
+        new = cocci_report(ctx.tree, path)
+        before = {strip_numbers(ln) for ln in old.get(path, [])}
+        added = [ln for ln in new if strip_numbers(ln) not in before]
+        say('    %s: %d reports before, %d after, %d new' % (
+            path, len(old.get(path, [])), len(new), len(added)))
+        problems += added
+    return problems

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The check runner: runs each check in order, times it, prints a summary.
+
+A check is a function taking the Context and returning a list of
+problem lines (empty: passed).  It may raise Failure for a hard error.
+To add one, write the function in a check_*.py module and list it in
+CHECKS below with its tier ('ci' runs in both tiers, 'full' only in the
+full tier) and the checks it needs to have passed first.
+"""
+
+import os
+import time
+import traceback
+
+import check_apply
+import check_build
+import check_kunit
+import check_style
+from common import CACHE, Failure, say, series_patches
+
+CHECKS = [
+    # name, tier, needs, function, what it does
+    ('apply', 'ci', (), check_apply.apply,
+     'git am every patch onto the base (no fuzz, no 3-way)'),
+    ('debian-overlap', 'ci', ('apply',), check_apply.debian_overlap,
+     'no file the series touches was changed by a Debian patch'),
+    ('checkpatch', 'ci', ('apply',), check_style.checkpatch,
+     'scripts/checkpatch.pl --strict on every patch'),
+    ('kernel-doc', 'ci', ('apply',), check_style.kernel_doc,
+     'scripts/kernel-doc -none -Wall on touched files, base vs series'),
+    ('coccicheck', 'ci', ('apply',), check_style.coccicheck,
+     'coccicheck (report mode) on touched C files, base vs series'),
+    ('build-x86_64', 'ci', ('apply',), check_build.bisect('x86_64'),
+     'build base, then each patch in turn, W=1 C=1, x86_64'),
+    ('build-arm', 'ci', ('apply',), check_build.bisect('arm'),
+     'build base, then each patch in turn, W=1 C=1, arm'),
+    ('build-arm64', 'ci', ('apply',), check_build.bisect('arm64'),
+     'build base, then each patch in turn, W=1 C=1, arm64'),
+    ('headers', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
+     check_build.headers,
+     'every includer of a changed header was compiled on some arch'),
+    ('kunit-um', 'ci', ('apply',), check_kunit.kunit('um'),
+     'KUnit DRM suites on UML, series applied'),
+    ('kunit-arm', 'full', ('apply',), check_kunit.kunit('arm'),
+     'KUnit DRM suites on arm under QEMU, series applied'),
+    ('kunit-arm64', 'full', ('apply',), check_kunit.kunit('arm64'),
+     'KUnit DRM suites on arm64 under QEMU, series applied'),
+]
+
+
+class Context:
+    """What the checks share: the check tree and the series' commits."""
+
+    def __init__(self, full):
+        self.full = full
+        self.tree = os.path.join(CACHE, 'check', 'linux')
+        self.patches = series_patches()
+        self.commits = []       # (sha, patch file name) after 'apply'
+        self.data = {}          # results checks hand to later checks
+
+
+def main(full=False, only=None, list_only=False):
+    tier = ('ci', 'full') if full else ('ci',)
+    chosen = [c for c in CHECKS if c[1] in tier]
+    if only:
+        names = only.split(',')
+        unknown = [n for n in names if n not in [c[0] for c in CHECKS]]
+        if unknown:
+            raise Failure('unknown check(s): %s (see --list)' %
+                          ', '.join(unknown))
+        chosen = [c for c in CHECKS if c[0] in names or c[0] == 'apply']
+    if list_only:
+        for name, t, _, _, what in CHECKS:
+            say('%-15s %-4s %s' % (name, t, what))
+        return 0
+
+    ctx = Context(full)
+    results = {}
+    start = time.monotonic()
+    say('%d checks (%s tier), %d patches, cache %s' % (
+        len(chosen), 'full' if full else 'CI', len(ctx.patches), CACHE))
+    for i, (name, _, needs, func, what) in enumerate(chosen, 1):
+        say('')
+        say('[%d/%d] %s: %s' % (i, len(chosen), name, what))
+        t0 = time.monotonic()
+        missing = [n for n in needs if n in results and results[n] != 'pass']
+        if missing:
+            results[name] = 'fail'
+            problems = ['not run: %s did not pass' % ', '.join(missing)]
+        else:
+            try:
+                problems = func(ctx)
+            except Failure as err:
+                problems = str(err).splitlines()
+            except Exception:  # pylint: disable=broad-except
+                problems = traceback.format_exc().splitlines()
+            results[name] = 'fail' if problems else 'pass'
+        took = time.monotonic() - t0
+        say('[%d/%d] %s: %s (%.0f s)' % (i, len(chosen), name,
+                                        results[name].upper(), took))
+        for line in problems[:60]:
+            say('    ' + line)
+        if len(problems) > 60:
+            say('    ... %d more lines' % (len(problems) - 60))
+    passed = sum(1 for r in results.values() if r == 'pass')
+    failed = len(results) - passed
+    say('')
+    say('summary: %s' % ', '.join('%s %s' % (n, r) for n, r in
+                                   results.items()))
+    say('total time %.0f s' % (time.monotonic() - start))
+    say('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0

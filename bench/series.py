@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Apply the series to a tree, and export a tree's commits as the series."""
+
+import os
+import re
+import shutil
+import tempfile
+
+from common import (COVER, SERIES, WORKTREE, Failure, Timer, git,
+                    run, say, series_patches)
+
+PATCH_FROM = 'Dumb KMap Series <dumb-kmap-series@example.invalid>'
+
+
+def clean_or_fail(tree):
+    if os.path.isdir(os.path.join(tree, '.git', 'rebase-apply')):
+        raise Failure('%s has a git am in progress: finish it or run '
+                      '"git -C %s am --abort"' % (tree, tree))
+    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
+    if dirty:
+        raise Failure('%s has uncommitted changes; commit or stash them '
+                      'first:\n%s' % (tree, '\n'.join(dirty.splitlines()[:10])))
+
+
+def git_am(tree, patches):
+    """git am every patch, no 3-way fallback; name the one that fails."""
+    for path in patches:
+        code, out = run(['git', '-C', tree, 'am', '--no-3way', '-q', path],
+                        check=False)
+        if code != 0:
+            run(['git', '-C', tree, 'am', '--abort'], check=False)
+            raise Failure('%s does not apply:\n%s' %
+                          (os.path.basename(path), (out or '').strip()))
+
+
+def patch_ids(tree, rev_range):
+    """Stable patch ids of the commits in rev_range, in order."""
+    _, out = run(['bash', '-o', 'pipefail', '-c',
+                  'git -C "$1" format-patch --stdout "$2" | '
+                  'git patch-id --stable', 'ids', tree, rev_range])
+    return [line.split()[0] for line in out.splitlines()]
+
+
+def file_patch_ids(paths):
+    ids = []
+    for path in paths:
+        _, out = run(['bash', '-c', 'git patch-id --stable < "$1"', 'id',
+                      path])
+        ids.append(out.split()[0] if out.strip() else '')
+    return ids
+
+
+def make_worktree(base_git):
+    """Create build/linux from the base repository if it is not there."""
+    if os.path.isdir(os.path.join(WORKTREE, '.git')):
+        if not git(WORKTREE, 'rev-parse', '-q', '--verify', 'base',
+                   check=False):
+            raise Failure('%s exists but has no tag "base": move it away '
+                          'and run again' % WORKTREE)
+        return False
+    os.makedirs(os.path.dirname(WORKTREE), exist_ok=True)
+    with Timer('check out the base into build/linux'):
+        tmp = WORKTREE + '.tmp'
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(['git', 'clone', '-q', '--no-checkout', base_git, tmp])
+        git(tmp, 'checkout', '-q', '-b', 'series', 'base')
+        git(tmp, 'config', 'user.name', PATCH_FROM.split(' <')[0])
+        git(tmp, 'config', 'user.email', PATCH_FROM.split('<')[1][:-1])
+        os.replace(tmp, WORKTREE)
+    return True
+
+
+def apply_to_worktree(base_git, force=False):
+    """Bring build/linux to base + series; return a short report."""
+    make_worktree(base_git)
+    clean_or_fail(WORKTREE)
+    patches = series_patches()
+    have = patch_ids(WORKTREE, 'base..HEAD')
+    want = file_patch_ids(patches)
+    if have == want:
+        return 'build/linux already holds base + series (%d patches)' % \
+            len(patches)
+    if have and not force:
+        raise Failure('build/linux has commits on top of base that differ '
+                      'from series/: export them first ("make export"), or '
+                      'run "make FORCE=1" to reset build/linux to the series')
+    git(WORKTREE, 'checkout', '-q', '-B', 'series', 'base')
+    with Timer('git am %d patches onto build/linux' % len(patches)):
+        git_am(WORKTREE, patches)
+    return 'applied %d patches to build/linux' % len(patches)
+
+
+def apply_to_user_tree(tree, branch):
+    """Apply the series on a new branch of someone else's tree."""
+    tree = os.path.abspath(tree)
+    if not os.path.isdir(tree) or git(tree, 'rev-parse', '--is-inside-work-tree',
+                                      check=False) != 'true':
+        raise Failure('%s is not a git work tree' % tree)
+    clean_or_fail(tree)
+    if git(tree, 'rev-parse', '-q', '--verify', 'refs/heads/' + branch,
+           check=False):
+        raise Failure('branch %s exists in %s already: name another with '
+                      'BRANCH=...' % (branch, tree))
+    start = git(tree, 'rev-parse', '--abbrev-ref', 'HEAD')
+    if start == 'HEAD':
+        start = git(tree, 'rev-parse', 'HEAD')
+    git(tree, 'checkout', '-q', '-b', branch)
+    try:
+        git_am(tree, series_patches())
+    except Failure:
+        git(tree, 'checkout', '-q', start)
+        git(tree, 'branch', '-q', '-D', branch)
+        raise
+    return 'applied %d patches to %s on branch %s (from %s)' % (
+        len(series_patches()), tree, branch, start)
+
+
+def export():
+    """Write build/linux's base..HEAD into series/, keeping the cover."""
+    if not os.path.isdir(os.path.join(WORKTREE, '.git')):
+        raise Failure('no build/linux: run "make" first')
+    clean_or_fail(WORKTREE)
+    count = int(git(WORKTREE, 'rev-list', '--count', 'base..HEAD'))
+    if count == 0:
+        raise Failure('build/linux has no commits on top of base')
+    tmp = tempfile.mkdtemp(prefix='export-')
+    try:
+        run(['git', '-C', WORKTREE, 'format-patch', '-q', '--zero-commit',
+             '--no-signature', '--numbered', '--cover-letter', '-o', tmp,
+             'base..HEAD'])
+        cover_path = os.path.join(SERIES, COVER)
+        fresh = os.path.join(tmp, COVER)
+        cover = merge_cover(cover_path, fresh, count)
+        os.makedirs(SERIES, exist_ok=True)
+        new = sorted(n for n in os.listdir(tmp) if n != COVER)
+        old = [os.path.basename(p) for p in series_patches()]
+        changed = 0
+        for name in new:
+            src = os.path.join(tmp, name)
+            dst = os.path.join(SERIES, name)
+            data = open(src, 'rb').read()
+            if not os.path.exists(dst) or open(dst, 'rb').read() != data:
+                changed += 1
+                with open(dst, 'wb') as f:
+                    f.write(data)
+        for name in old:
+            if name not in new:
+                os.unlink(os.path.join(SERIES, name))
+        with open(cover_path, 'w', encoding='utf-8') as f:
+            f.write(cover)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 'exported %d patches to series/ (%d files written, %d removed)' % (
+        count, changed, len([n for n in old if n not in new]))
+
+
+SHORTLOG = re.compile(r'^\S.* \(\d+\):$', re.M)
+
+
+def merge_cover(kept_path, fresh_path, count):
+    """Keep the hand-written part of the cover letter, refresh the rest.
+
+    The kept cover letter's headers and text stay; the patch count in its
+    subject, the shortlog and the diffstat come from the fresh one.
+    """
+    fresh = open(fresh_path, encoding='utf-8').read()
+    if not os.path.exists(kept_path):
+        return fresh
+    kept = open(kept_path, encoding='utf-8').read()
+    kept = re.sub(r'^Subject: \[PATCH( [^]]*)? 0/\d+\]',
+                  lambda m: 'Subject: [PATCH%s 0/%d]' % (m.group(1) or '',
+                                                        count),
+                  kept, count=1, flags=re.M)
+    m_kept = SHORTLOG.search(kept)
+    m_fresh = SHORTLOG.search(fresh)
+    if not m_kept or not m_fresh:
+        say('warning: cover letter has no shortlog; left as it is')
+        return kept
+    return kept[:m_kept.start()] + fresh[m_fresh.start():]
