@@ -111,16 +111,16 @@ def sparse(arch, tree, objects, label):
     return warnings_of(text, tree)
 
 
-def sparse_set(arch, tree, rev):
-    """Objects sparse looks at: C files changed up to rev, and the built
-    includers of headers whose code changed up to rev."""
+def sparse_set(arch, tree, old, new):
+    """Objects sparse looks at: C files changed from old to new, and the
+    built includers of headers whose code changed from old to new."""
     objs = set()
-    for path in git(tree, 'diff', '--name-only', 'base', rev).split():
+    for path in git(tree, 'diff', '--name-only', old, new).split():
         if path.startswith('tools/'):
             continue
         if path.endswith('.c'):
             objs.add(path)
-        elif path.endswith('.h') and code_changed(tree, path):
+        elif path.endswith('.h') and code_changed(tree, path, old, new):
             objs.update(includers(tree, path))
     return {p[:-2] + '.o' for p in objs
             if os.path.exists(os.path.join(build_dir(arch), p[:-2] + '.o'))}
@@ -147,16 +147,18 @@ def bisect(arch):
                            'warnings': sorted(baseline)}, f)
             # sparse on the base versions of everything the series touches
             # that exists there, for comparison.
-            base_objs = {o for o in sparse_set(arch, tree, head)
+            base_objs = {o for o in sparse_set(arch, tree, 'base', head)
                          if os.path.exists(os.path.join(tree, o[:-2] + '.c'))}
             sparse_base = sparse(arch, tree, base_objs, 'base')
             say('    base: builds; %d W=1 warnings known, sparse on %d '
                 'objects: %d warnings' % (len(baseline), len(base_objs),
                                           len(sparse_base)))
+            prev = 'base'
             for sha, name in ctx.commits:
                 git(tree, 'checkout', '-q', '--detach', sha)
                 got = build(arch, tree, name[:4])
-                objs = sparse_set(arch, tree, sha)
+                objs = sparse_set(arch, tree, prev, sha)
+                prev = sha
                 got |= sparse(arch, tree, objs, name[:4])
                 new = sorted(got - baseline - sparse_base)
                 say('    %s: builds, sparse on %d objects, %s' % (
@@ -169,15 +171,14 @@ def bisect(arch):
     return check
 
 
-def code_changed(tree, path):
+def code_changed(tree, path, old='base', new='HEAD'):
     """True if a header's code changed, not only its comments."""
-    def strip(text):
-        text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
+    def strip(rev):
+        _, text = run(['git', '-C', tree, 'show', '%s:%s' % (rev, path)],
+                      check=False)
+        text = re.sub(r'/\*.*?\*/', '', text or '', flags=re.S)
         text = re.sub(r'//[^\n]*', '', text)
         return [ln.strip() for ln in text.splitlines() if ln.strip()]
-    old = git(tree, 'show', 'base:' + path, check=False)
-    new = open(os.path.join(tree, path), encoding='utf-8').read() \
-        if os.path.exists(os.path.join(tree, path)) else ''
     return strip(old) != strip(new)
 
 

@@ -15,6 +15,7 @@ import traceback
 import check_apply
 import check_build
 import check_kunit
+import check_selftest
 import check_style
 from common import CACHE, Failure, say, series_patches
 
@@ -39,6 +40,9 @@ CHECKS = [
     ('headers', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
      check_build.headers,
      'every includer of a changed header was compiled on some arch'),
+    ('kselftest-build', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
+     check_selftest.build,
+     'the drm kselftest builds for x86_64, arm and arm64'),
     ('kunit-um', 'ci', ('apply',), check_kunit.kunit('um'),
      'KUnit DRM suites on UML, series applied'),
     ('kunit-arm', 'full', ('apply',), check_kunit.kunit('arm'),
