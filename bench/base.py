@@ -133,9 +133,11 @@ def fetch_deb(conf):
     with Timer('apt-get update (private configuration, suite %s)'
                % conf['suite']):
         code, out = run(['apt-get', 'update'], env=env, check=False)
-        if code != 0:
-            raise Failure('apt-get update failed: is the network or the '
-                          'mirror down?\n' + (out or '')[-2000:])
+        if code != 0 or re.search(r'^(Err:|W: Failed to fetch|E: )', out or '',
+                                  re.M):
+            raise Failure('apt-get update could not read %s from the '
+                          'mirror: is the network down?\n%s' % (
+                              conf['suite'], (out or '')[-1500:]))
     versions = archive_versions(conf, env)
     if version not in versions:
         newest = sorted((v for v in versions if v.startswith('7.3.')),

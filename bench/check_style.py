@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 
-from common import CACHE, TOP, git, run, say
+from common import CACHE, TOP, Failure, git, run, say
 
 EXCEPTIONS = os.path.join(TOP, 'checkpatch-exceptions.txt')
 FINDING = re.compile(r'^(ERROR|WARNING|CHECK):([A-Z0-9_]+): (.*)$')
@@ -119,9 +119,11 @@ COCCI_CACHE = os.path.join(CACHE, 'coccicheck')
 def cocci_report(tree, path):
     """coccicheck's report for one file, cached by the file's content.
 
-    Runs kbuild's per-file form (make C=2 CHECK=scripts/coccicheck) in the
-    x86_64 build tree, so every semantic patch gets its own options and
-    the kernel's include paths, as `make coccicheck` would give it.
+    Runs scripts/coccicheck in its per-file mode (C=2, as kbuild would
+    call it with CHECK=scripts/coccicheck), with the x86_64 build tree's
+    include paths, so every semantic patch gets its own options and
+    requirements as in `make coccicheck`.  Kbuild itself cannot do this in
+    7.3: scripts/checker-valid.sh accepts only sparse as CHECK.
     """
     import check_build  # pylint: disable=import-outside-toplevel
     text = open(os.path.join(tree, path), 'rb').read()
@@ -131,14 +133,26 @@ def cocci_report(tree, path):
     cached = os.path.join(COCCI_CACHE, key + '.json')
     if os.path.exists(cached):
         return json.load(open(cached, encoding='utf-8'))
-    check_build.configure('x86_64', tree)
-    _, out = run(check_build.make_cmd('x86_64', tree, 'C=2',
-                                      'CHECK=scripts/coccicheck',
-                                      'MODE=report', path[:-2] + '.o'),
-                 env=check_build.env(), check=False)
-    report = [ln for ln in out.splitlines()
-              if re.match(r'^\S+:\d+:', ln) or 'WARNING' in ln or
-              'ERROR' in ln]
+    out = check_build.build_dir('x86_64')
+    inc = []
+    for top in (tree, out):
+        inc += ['-I', top + '/arch/x86/include',
+                '-I', top + '/arch/x86/include/generated',
+                '-I', top + '/include',
+                '-I', top + '/arch/x86/include/uapi',
+                '-I', top + '/arch/x86/include/generated/uapi',
+                '-I', top + '/include/uapi',
+                '-I', top + '/include/generated/uapi']
+    inc += ['-include', tree + '/include/linux/compiler-version.h',
+            '-include', tree + '/include/linux/kconfig.h']
+    code, log = run(['bash', 'scripts/coccicheck', path], cwd=tree,
+                    check=False,
+                    env={'C': '2', 'MODE': 'report', 'srctree': tree,
+                         'srcroot': tree, 'LINUXINCLUDE': ' '.join(inc)})
+    if code:
+        raise Failure('coccicheck failed on %s:\n%s' % (path, log[-2000:]))
+    report = [ln for ln in log.splitlines()
+              if ln.startswith(path + ':') or ln.startswith('./' + path)]
     os.makedirs(COCCI_CACHE, exist_ok=True)
     with open(cached, 'w', encoding='utf-8') as f:
         json.dump(report, f)

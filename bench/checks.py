@@ -9,6 +9,7 @@ full tier) and the checks it needs to have passed first.
 """
 
 import os
+import shutil
 import time
 import traceback
 
@@ -16,6 +17,7 @@ import check_apply
 import check_build
 import check_kunit
 import check_selftest
+import check_source
 import check_style
 from common import CACHE, Failure, say, series_patches
 
@@ -29,17 +31,19 @@ CHECKS = [
      'scripts/checkpatch.pl --strict on every patch'),
     ('kernel-doc', 'ci', ('apply',), check_style.kernel_doc,
      'scripts/kernel-doc -none -Wall on touched files, base vs series'),
-    ('coccicheck', 'ci', ('apply',), check_style.coccicheck,
-     'coccicheck (report mode) on touched C files, base vs series'),
+    ('gem-dma-opt-in', 'ci', ('apply',), check_source.gem_dma_opt_in,
+     'only the drivers in configs/gem-dma-opt-in.txt opt in'),
     ('build-x86_64', 'ci', ('apply',), check_build.bisect('x86_64'),
-     'build base, then each patch in turn, W=1 C=1, x86_64'),
+     'base, then each patch: kernel + modules W=1, sparse on touched, x86_64'),
     ('build-arm', 'ci', ('apply',), check_build.bisect('arm'),
-     'build base, then each patch in turn, W=1 C=1, arm'),
+     'base, then each patch: kernel + modules W=1, sparse on touched, arm'),
     ('build-arm64', 'ci', ('apply',), check_build.bisect('arm64'),
-     'build base, then each patch in turn, W=1 C=1, arm64'),
+     'base, then each patch: kernel + modules W=1, sparse on touched, arm64'),
     ('headers', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
      check_build.headers,
      'every includer of a changed header was compiled on some arch'),
+    ('coccicheck', 'ci', ('build-x86_64',), check_style.coccicheck,
+     'coccicheck (report mode) on touched C files, base vs series'),
     ('kselftest-build', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
      check_selftest.build,
      'the drm kselftest builds for x86_64, arm and arm64'),
@@ -50,6 +54,25 @@ CHECKS = [
     ('kunit-arm64', 'full', ('apply',), check_kunit.kunit('arm64'),
      'KUnit DRM suites on arm64 under QEMU, series applied'),
 ]
+
+
+# Commands the CI tier runs, and the package that brings each.
+TOOLS = {
+    'make': 'make', 'gcc': 'gcc', 'perl': 'perl', 'git': 'git',
+    'ccache': 'ccache', 'flex': 'flex', 'bison': 'bison', 'bc': 'bc',
+    'spatch': 'coccinelle', 'ocamlopt': 'ocaml-nox',
+    'arm-linux-gnueabihf-gcc': 'gcc-arm-linux-gnueabihf',
+    'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu',
+    'dpkg-deb': 'dpkg', 'apt-get': 'apt',
+}
+FULL_TOOLS = {'qemu-system-arm': 'qemu-system-arm',
+              'qemu-system-aarch64': 'qemu-system-arm'}
+
+
+def missing_tools(full):
+    wanted = dict(TOOLS, **(FULL_TOOLS if full else {}))
+    return sorted({pkg for cmd, pkg in wanted.items()
+                   if not shutil.which(cmd)})
 
 
 class Context:
@@ -78,6 +101,10 @@ def main(full=False, only=None, list_only=False):
             say('%-15s %-4s %s' % (name, t, what))
         return 0
 
+    missing = missing_tools(full)
+    if missing:
+        raise Failure('missing packages: %s; run "make setup%s" (as root)'
+                      % (' '.join(missing), '-full' if full else ''))
     ctx = Context(full)
     results = {}
     start = time.monotonic()

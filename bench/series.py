@@ -29,8 +29,12 @@ def git_am(tree, patches):
                         check=False)
         if code != 0:
             run(['git', '-C', tree, 'am', '--abort'], check=False)
-            raise Failure('%s does not apply:\n%s' %
-                          (os.path.basename(path), (out or '').strip()))
+            # git am's advice on resolving does not apply: we aborted.
+            lines = [ln for ln in (out or '').splitlines()
+                     if not ln.startswith(('hint:', 'When you have', 'Patch failed',
+                                           'If you prefer', 'To restore'))]
+            raise Failure('%s does not apply (git am aborted):\n%s' %
+                          (os.path.basename(path), '\n'.join(lines)))
 
 
 def patch_ids(tree, rev_range):
@@ -107,10 +111,11 @@ def apply_to_user_tree(tree, branch):
     git(tree, 'checkout', '-q', '-b', branch)
     try:
         git_am(tree, series_patches())
-    except Failure:
+    except Failure as err:
         git(tree, 'checkout', '-q', start)
         git(tree, 'branch', '-q', '-D', branch)
-        raise
+        raise Failure('%s\n%s is back on %s; branch %s was removed' % (
+            err, tree, start, branch)) from err
     return 'applied %d patches to %s on branch %s (from %s)' % (
         len(series_patches()), tree, branch, start)
 
