@@ -219,6 +219,37 @@ def required_files(tree, header):
     return includers(tree, header)
 
 
+FALLBACK = 'x86_64-allmod'
+
+
+def compile_fallback(tree, sources):
+    """Compile single objects in an allmodconfig x86_64 tree.
+
+    Includers that no arch configuration builds (other DRM drivers, say)
+    are compiled once as single targets; kbuild compiles a single target
+    whether or not the configuration enables it.  Returns the sources
+    that failed, with the error lines.
+    """
+    out = os.path.join(CACHE, 'build', FALLBACK)
+    os.makedirs(out, exist_ok=True)
+    cmd = ['make', '-C', tree, '-j%d' % os.cpu_count(), 'O=' + out,
+           'CC=ccache gcc', 'HOSTCC=ccache gcc']
+    if not os.path.exists(os.path.join(out, '.config')):
+        run(cmd + ['allmodconfig'], env=env())
+    log = os.path.join(LOGS, FALLBACK + '-prepare.log')
+    code, _ = run(cmd + ['prepare'], env=env(), check=False, log=log)
+    if code:
+        return {'(prepare)': tail_file(log).splitlines()}
+    failed = {}
+    for src in sources:
+        code, text = run(cmd + ['W=1', src[:-2] + '.o'], env=env(),
+                         check=False)
+        if code:
+            failed[src] = [ln for ln in text.splitlines()
+                           if 'error' in ln.lower()][:5]
+    return failed
+
+
 def headers(ctx):
     tree = ctx.tree
     changed = [p for p in git(tree, 'diff', '--name-only', 'base',
@@ -238,9 +269,15 @@ def headers(ctx):
                 if os.path.exists(os.path.join(build_dir(arch), obj)):
                     built[arch].append(src)
         everywhere = set().union(*built.values())
-        say('    %s: %d includers; built on %s' % (header, len(files), ', '.join(
-            '%s %d' % (a, len(b)) for a, b in built.items())))
-        problems += ['%s includes %s but is built on no arch: enable it in '
-                     'a configs/ fragment' % (src, header)
-                     for src in files if src not in everywhere]
+        rest = [src for src in files if src not in everywhere]
+        failed = compile_fallback(tree, rest) if rest else {}
+        say('    %s: %d files; built on %s; %d more compiled alone in an '
+            'allmodconfig x86_64 tree, %d failed' % (
+                header, len(files), ', '.join('%s %d' % (a, len(b))
+                                               for a, b in built.items()),
+                len(rest), len(failed)))
+        for src, lines in sorted(failed.items()):
+            problems.append('%s (needs %s) was built nowhere and does not '
+                            'compile alone:' % (src, header))
+            problems += ['  ' + ln for ln in lines]
     return problems

@@ -14,7 +14,7 @@ from common import CACHE, run, say, tail_file
 KUNITCONFIG = 'drivers/gpu/drm/tests'
 QEMU = {'arm': ('qemu-system-arm', 'arm-linux-gnueabihf-'),
         'arm64': ('qemu-system-aarch64', 'aarch64-linux-gnu-')}
-RESULT = re.compile(r'Ran (\d+) tests?: (.*)$')
+RESULT = re.compile(r'Ran (\d+) tests?: (.*)$', re.M)
 
 
 def run_kunit(ctx, arch):
