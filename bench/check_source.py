@@ -22,7 +22,7 @@ def gem_dma_opt_in(ctx):
             line = line.split('#', 1)[0].strip()
             if line:
                 allowed.add(line.rstrip('/'))
-    pattern = r'\b(%s)\(' % '|'.join(OPT_IN_CALLS)
+    pattern = r'\b(%s)\b' % '|'.join(OPT_IN_CALLS)
     code, out = run(['git', '-C', ctx.tree, 'grep', '-l', '-E', pattern, '--',
                      'drivers/gpu/drm',
                      ':!drivers/gpu/drm/drm_gem_dma_helper.c',
