@@ -165,7 +165,10 @@ def bisect(arch):
             prev = 'base'
             for sha, name in ctx.commits:
                 git(tree, 'checkout', '-q', '--detach', sha)
-                got = build(arch, tree, name[:4])
+                try:
+                    got = build(arch, tree, name[:4])
+                except Failure as err:
+                    raise Failure('%s: %s' % (name, err)) from err
                 objs = sparse_set(arch, tree, prev, sha)
                 prev = sha
                 got |= sparse(arch, tree, objs, name[:4])
