@@ -30,9 +30,10 @@ def git_am(tree, patches):
         if code != 0:
             run(['git', '-C', tree, 'am', '--abort'], check=False)
             # git am's advice on resolving does not apply: we aborted.
+            advice = ('hint:', 'When you have', 'Patch failed',
+                      'If you prefer', 'To restore')
             lines = [ln for ln in (out or '').splitlines()
-                     if not ln.startswith(('hint:', 'When you have', 'Patch failed',
-                                           'If you prefer', 'To restore'))]
+                     if not ln.startswith(advice)]
             raise Failure('%s does not apply (git am aborted):\n%s' %
                           (os.path.basename(path), '\n'.join(lines)))
 
