@@ -2,7 +2,6 @@
 """Checks on the patched source tree as a whole."""
 
 import os
-import re
 
 from common import CONFIGS, run, say
 
