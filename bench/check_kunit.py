@@ -2,19 +2,28 @@
 """KUnit: the DRM suites (the series' own included) through kunit.py.
 
 UML in the CI tier; arm and arm64 under QEMU in the full tier, so that the
-architectures' own DMA mapping code runs.  The build directory of each is
-kept in the cache and reused.
+architectures' own DMA mapping code runs.  arm64 runs on QEMU's virt machine
+with an SMMUv3 and a PCI device behind it (configs/kunit-arm64-iommu.py), so
+that the drm_gem_dma_iommu suite exercises dma-iommu; the check fails if that
+suite did not run there.  The build directory of each is kept in the cache
+and reused.
 """
 
 import os
 import re
 
-from common import CACHE, run, say, tail_file
+from common import CACHE, CONFIGS, run, say, tail_file
 
 KUNITCONFIG = 'drivers/gpu/drm/tests'
 QEMU = {'arm': ('qemu-system-arm', 'arm-linux-gnueabihf-'),
         'arm64': ('qemu-system-aarch64', 'aarch64-linux-gnu-')}
 RESULT = re.compile(r'Ran (\d+) tests?: (.*)$', re.M)
+# kunit.py configuration files per arch, where kunit.py's own is not enough.
+QEMU_CONFIG = {'arm64': os.path.join(CONFIGS, 'kunit-arm64-iommu.py')}
+# A suite that must not be skipped on an arch, and why it would be.
+MUST_RUN = {'arm64': ('drm_gem_dma_iommu',
+                      'no device in an IOMMU DMA domain: is QEMU started '
+                      'with iommu=smmuv3 and a PCI device?')}
 
 
 def run_kunit(ctx, arch):
@@ -29,7 +38,11 @@ def run_kunit(ctx, arch):
         qemu, cross = QEMU[arch]
         if not os.path.exists('/usr/bin/' + qemu):
             return ['%s is not installed: make setup-full' % qemu]
-        cmd += ['--arch=' + arch, '--cross_compile=' + cross]
+        if arch in QEMU_CONFIG:
+            cmd += ['--qemu_config=' + QEMU_CONFIG[arch]]
+        else:
+            cmd += ['--arch=' + arch]
+        cmd += ['--cross_compile=' + cross]
         make_options = ['CC=ccache %sgcc' % cross, 'HOSTCC=ccache gcc']
     for opt in make_options:
         cmd += ['--make_options', opt]
@@ -45,6 +58,10 @@ def run_kunit(ctx, arch):
     if code or not summary:
         return (['kunit.py exited %d (log %s)' % (code, log)] +
                 failed[:40] + ([] if failed else tail_file(log).splitlines()))
+    if arch in MUST_RUN:
+        suite, why = MUST_RUN[arch]
+        if not re.search(r'\[PASSED\] %s =+$' % suite, text, re.M):
+            failed.append('suite %s did not pass (skipped?): %s' % (suite, why))
     return failed
 
 
