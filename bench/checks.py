@@ -16,6 +16,7 @@ import traceback
 import check_apply
 import check_build
 import check_kunit
+import check_runtime
 import check_selftest
 import check_source
 import check_style
@@ -53,6 +54,8 @@ CHECKS = [
      'KUnit DRM suites on arm under QEMU, series applied'),
     ('kunit-arm64', 'full', ('apply',), check_kunit.kunit('arm64'),
      'KUnit DRM suites on arm64 under QEMU, series applied'),
+    ('runtime-x86_64', 'ci', ('apply',), check_runtime.runtime('x86_64-vkms'),
+     'QEMU x86_64 with vkms: base and patched kernels run the kselftest'),
 ]
 
 
@@ -64,6 +67,8 @@ TOOLS = {
     'arm-linux-gnueabihf-gcc': 'gcc-arm-linux-gnueabihf',
     'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu',
     'dpkg-deb': 'dpkg', 'apt-get': 'apt',
+    'qemu-system-x86_64': 'qemu-system-x86', 'busybox': 'busybox-static',
+    'cpio': 'cpio',
 }
 FULL_TOOLS = {'qemu-system-arm': 'qemu-system-arm',
               'qemu-system-aarch64': 'qemu-system-arm'}

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Runtime stage: boot base and patched kernels under QEMU, run the tests.
+
+For each guest (bench/guest.py) both kernels boot the same initramfs and
+run the series' kselftest against the guest's DRM driver.  The check
+prints one line per test with the base and the patched result, and fails
+when a test fails on the patched kernel, when a test that passes on the
+base does not pass on the patched kernel, when the patched kernel prints a
+kernel report (WARNING splat, BUG, Oops, KASAN, kmemleak, lockdep, DMA-API)
+that the base does not print in the same run, when it prints the
+CREATE_DUMB flags warning more than once, or when a guest does not boot,
+hangs or does not finish.  Reports both kernels print are listed, not
+dropped.  Results go to logs/runtime-<guest>.json in the cache.
+"""
+
+import json
+import os
+import re
+
+import guest as g
+from common import say, tail
+
+HEX = re.compile(r'\b(0x)?[0-9a-f]{8,16}\b')
+
+
+def normalise(report):
+    kind, line = report
+    return kind, HEX.sub('X', line)
+
+
+def run_variant(name, variant, image, archive):
+    """Boot one kernel; return (results dict, problems)."""
+    code, took, text, log = g.boot(name, variant, image, archive)
+    if '%s done' % g.MARK not in text:
+        why = 'did not finish within %d s' % g.GUESTS[name]['timeout'] \
+            if code is None else 'stopped (QEMU exit %s) before the end' % code
+        return None, ['%s kernel %s; console log %s, last lines:' % (
+            variant, why, log)] + tail(text, 25).splitlines()
+    kselftest = g.section(text, 'kselftest') or ''
+    boot_log = g.section(text, 'boot-log') or ''
+    test_log = g.section(text, 'test-log') or ''
+    tap = g.tap_results(kselftest)
+    dri = re.search(r'%s dri (.*)' % re.escape(g.MARK), text)
+    result = {
+        'seconds': round(took, 1),
+        'dri': dri.group(1).strip() if dri else '',
+        'tap': tap,
+        'boot_reports': g.reports(boot_log),
+        'test_reports': g.reports(test_log),
+        'flags_warnings': len(g.FLAGS_WARNING.findall(test_log)),
+        'console': log,
+    }
+    say('    %s: booted and ran in %.0f s; /dev/dri: %s; %d tests: %s' % (
+        variant, took, result['dri'] or 'none', len(tap),
+        ', '.join('%d %s' % (list(tap.values()).count(s), s)
+                  for s in ('pass', 'fail', 'skip'))))
+    problems = []
+    if not tap:
+        problems.append('%s: the kselftest printed no results; console log '
+                        '%s' % (variant, log))
+    return result, problems
+
+
+def compare(results):
+    """Per-test table and the problems of the patched kernel."""
+    base, patched = results['base'], results['patched']
+    problems = []
+    names = sorted(set(base['tap']) | set(patched['tap']))
+    say('    %-52s %-6s %s' % ('test', 'base', 'patched'))
+    for name in names:
+        b = base['tap'].get(name, '-')
+        p = patched['tap'].get(name, '-')
+        say('    %-52s %-6s %s' % (name, b, p))
+        if p == 'fail':
+            problems.append('%s fails on the patched kernel' % name)
+        elif b == 'pass' and p != 'pass':
+            problems.append('%s passes on the base but is %s on the patched '
+                            'kernel' % (name, p))
+    for phase in ('boot_reports', 'test_reports'):
+        seen = {normalise(r) for r in base[phase]}
+        for report in patched[phase]:
+            if normalise(report) in seen:
+                say('    %s, on both kernels: %s: %s' % (
+                    phase.replace('_', ' '), report[0], report[1]))
+            else:
+                problems.append('patched kernel only (%s): %s: %s' % (
+                    phase.replace('_', ' '), report[0], report[1]))
+        mine = {normalise(r) for r in patched[phase]}
+        for report in base[phase]:
+            if normalise(report) not in mine:
+                say('    %s, base kernel only: %s: %s' % (
+                    phase.replace('_', ' '), report[0], report[1]))
+    if patched['flags_warnings'] > 1:
+        problems.append('the CREATE_DUMB flags warning was printed %d times '
+                        '(at most once)' % patched['flags_warnings'])
+    say('    flags warning lines: base %d, patched %d' % (
+        base['flags_warnings'], patched['flags_warnings']))
+    return problems
+
+
+def runtime(name):
+    def check(ctx):
+        with_series = ctx.tree
+        images = {'base': g.kernel(name, 'base', g.base_tree()),
+                  'patched': g.kernel(name, 'patched', with_series)}
+        archive = g.initramfs(name, g.selftest(name, with_series))
+        results, problems = {}, []
+        for variant in ('base', 'patched'):
+            result, trouble = run_variant(name, variant, images[variant],
+                                          archive)
+            problems += trouble
+            if result is None:
+                return problems
+            results[variant] = result
+        problems += compare(results)
+        out = os.path.join(g.LOGS, 'runtime-%s.json' % name)
+        with open(out, 'w') as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+        say('    results: %s' % out)
+        return problems
+    return check

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-2.0
+"""QEMU guests for the runtime stage: kernels, initramfs, launcher, logs.
+
+A guest is a machine QEMU emulates plus a kernel configuration
+(configs/guest-<name>.config on top of tinyconfig) and the DRM driver the
+tests use there.  For each guest the workbench builds two kernels in cached
+build trees, one from the base and one from the base with the series
+applied, and one initramfs: busybox, an /init script and the series'
+kselftest (linked statically, built from the patched tree, run on both
+kernels).  The guest runs the tests, prints their output and the kernel
+log between marker lines on its serial console, and powers off; the host
+reads them back from the console log.
+"""
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+
+from common import CACHE, CONFIGS, Failure, run, say
+
+GUESTS = {
+    'x86_64-vkms': {
+        'arch': 'x86_64', 'karch': 'x86_64', 'cross': '',
+        'image': 'arch/x86/boot/bzImage', 'busybox': '/bin/busybox',
+        'driver': 'vkms', 'console': 'ttyS0',
+        'qemu': ['qemu-system-x86_64', '-machine', 'q35', '-cpu', 'max',
+                 '-m', '512', '-smp', '2'],
+        'timeout': 120,
+    },
+}
+
+MARK = '@@@dumb-kmap@@@'
+LOGS = os.path.join(CACHE, 'logs')
+
+INIT = r'''#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+echo "%(mark)s up $(uname -r)"
+i=0
+while [ ! -e /dev/dri/card0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+ls /dev/dri > /tmp/dri 2>&1
+echo "%(mark)s dri $(cat /tmp/dri | tr '\n' ' ')"
+dmesg -c > /tmp/boot.log
+/tests/dumb_buffers > /tmp/kselftest.log 2>&1
+echo "%(mark)s kselftest exit $?"
+dmesg > /tmp/test.log
+echo "%(mark)s begin kselftest"
+cat /tmp/kselftest.log
+echo "%(mark)s end kselftest"
+echo "%(mark)s begin boot-log"
+cat /tmp/boot.log
+echo "%(mark)s end boot-log"
+echo "%(mark)s begin test-log"
+cat /tmp/test.log
+echo "%(mark)s end test-log"
+echo "%(mark)s done"
+poweroff -f
+'''
+
+
+def build_dir(guest, variant):
+    return os.path.join(CACHE, 'build', 'guest-%s-%s' % (guest, variant))
+
+
+def build_env():
+    return {'CCACHE_DIR': os.path.join(CACHE, 'ccache'),
+            'CCACHE_MAXSIZE': '20G', 'KBUILD_BUILD_TIMESTAMP': '@0'}
+
+
+def make_cmd(guest, tree, out, *targets):
+    g = GUESTS[guest]
+    return ['make', '-C', tree, '-j%d' % os.cpu_count(), 'O=' + out,
+            'ARCH=' + g['karch'], 'CROSS_COMPILE=' + g['cross'],
+            'CC=ccache %sgcc' % g['cross'], 'HOSTCC=ccache gcc'] + \
+        list(targets)
+
+
+def base_tree():
+    """A checkout of the base, kept in the cache, for the base kernels."""
+    tree = os.path.join(CACHE, 'guest', 'src-base')
+    if not os.path.isdir(tree):
+        os.makedirs(os.path.dirname(tree), exist_ok=True)
+        run(['git', '--git-dir=' + os.path.join(CACHE, 'base', 'base.git'),
+             'worktree', 'add', '-q', '--detach', tree, 'base'])
+    return tree
+
+
+def kernel(guest, variant, tree):
+    """Build (incrementally) the guest's kernel from tree; return its path."""
+    g = GUESTS[guest]
+    frag = os.path.join(CONFIGS, 'guest-%s.config' % guest)
+    out = build_dir(guest, variant)
+    os.makedirs(out, exist_ok=True)
+    os.makedirs(LOGS, exist_ok=True)
+    run(make_cmd(guest, tree, out, 'tinyconfig', 'KCONFIG_ALLCONFIG=' + frag),
+        env=build_env())
+    config = set(open(os.path.join(out, '.config')).read().splitlines())
+    lost = [ln for ln in open(frag).read().splitlines()
+            if ln.startswith('CONFIG_') and ln not in config]
+    if lost:
+        raise Failure('configs/guest-%s.config asks for options Kconfig did '
+                      'not keep: %s' % (guest, ', '.join(lost)))
+    log = os.path.join(LOGS, 'guest-%s-%s-build.log' % (guest, variant))
+    t0 = time.monotonic()
+    code, _ = run(make_cmd(guest, tree, out, os.path.basename(g['image'])),
+                  env=build_env(), check=False, log=log)
+    if code:
+        raise Failure('%s kernel (%s) did not build; log %s' % (
+            guest, variant, log))
+    say('    %s %s kernel: built in %.0f s' % (guest, variant,
+                                             time.monotonic() - t0))
+    return os.path.join(out, g['image'])
+
+
+def selftest(guest, tree):
+    """The series' kselftest, linked statically for the guest's arch."""
+    g = GUESTS[guest]
+    hdr = os.path.join(build_dir(guest, 'patched'), 'usr', 'include')
+    run(make_cmd(guest, tree, build_dir(guest, 'patched'), 'headers'),
+        env=build_env())
+    out = os.path.join(CACHE, 'build', 'guest-kselftest-' + guest)
+    run(['make', '-C', os.path.join(tree, 'tools/testing/selftests'),
+         'TARGETS=drm', 'ARCH=' + g['karch'], 'CROSS_COMPILE=' + g['cross'],
+         'O=' + out, 'LDFLAGS=-static', 'KHDR_INCLUDES=-isystem ' + hdr])
+    return os.path.join(out, 'kselftest', 'drm', 'dumb_buffers')
+
+
+def initramfs(guest, test_binary):
+    """An uncompressed cpio archive: busybox, /init, the kselftest."""
+    g = GUESTS[guest]
+    root = os.path.join(CACHE, 'guest', 'initramfs-' + guest)
+    shutil.rmtree(root, ignore_errors=True)
+    for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'tests'):
+        os.makedirs(os.path.join(root, d))
+    with open(g['busybox'], 'rb') as f:
+        if b'/ld-linux' in f.read(8192):
+            raise Failure('%s is linked dynamically; the guest needs the one '
+                          'from busybox-static' % g['busybox'])
+    shutil.copy(g['busybox'], os.path.join(root, 'bin', 'busybox'))
+    shutil.copy(test_binary, os.path.join(root, 'tests', 'dumb_buffers'))
+    init = os.path.join(root, 'init')
+    with open(init, 'w') as f:
+        f.write(INIT % {'mark': MARK})
+    os.chmod(init, 0o755)
+    archive = root + '.cpio'
+    files = subprocess.run(['find', '.'], cwd=root, check=True,
+                           capture_output=True).stdout
+    with open(archive, 'wb') as out:
+        subprocess.run(['cpio', '-o', '-H', 'newc', '--quiet'], cwd=root,
+                       input=files, stdout=out, check=True)
+    return archive
+
+
+def boot(guest, variant, image, archive):
+    """Boot the guest and read its console until the tests are done.
+
+    QEMU is stopped once the guest printed its last marker (not every
+    emulated machine can power off), or when the guest's timeout runs out.
+    Returns (QEMU's exit code or None, seconds, console text, log path).
+    """
+    g = GUESTS[guest]
+    log = os.path.join(LOGS, 'guest-%s-%s-console.log' % (guest, variant))
+    cmd = g['qemu'] + ['-nographic', '-no-reboot', '-kernel', image,
+                       '-initrd', archive, '-append',
+                       'console=%s panic=-1 oops=panic' % g['console']]
+    done = ('%s done' % MARK).encode()
+    t0 = time.monotonic()
+    code = None
+    with open(log, 'wb') as out, subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL) as proc:
+        os.set_blocking(proc.stdout.fileno(), False)
+        seen = b''
+        while time.monotonic() - t0 < g['timeout']:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            chunk = proc.stdout.read() if ready else b''
+            if chunk:
+                out.write(chunk)
+                seen = (seen + chunk)[-4096:]
+                if done in seen:
+                    break
+            elif ready or proc.poll() is not None:
+                break
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        else:
+            code = proc.returncode
+    took = time.monotonic() - t0
+    text = open(log, encoding='utf-8', errors='replace').read()
+    return code, took, text, log
+
+
+def section(text, name):
+    """The lines between the begin and end markers of a section."""
+    m = re.search(r'%s begin %s\r?\n(.*?)%s end %s' % (
+        re.escape(MARK), name, re.escape(MARK), name), text, re.S)
+    return m.group(1).replace('\r', '') if m else None
+
+
+TAP = re.compile(r'^(not ok|ok) \d+ (\S+)(.*)$')
+
+
+def tap_results(text):
+    """{test name: 'pass'|'fail'|'skip'} from kselftest TAP output."""
+    results = {}
+    for line in text.splitlines():
+        m = TAP.match(line.strip())
+        if not m:
+            continue
+        status, name, rest = m.groups()
+        if '# SKIP' in rest:
+            results[name] = 'skip'
+        else:
+            results[name] = 'pass' if status == 'ok' else 'fail'
+    return results
+
+
+# Kernel reports the runtime stage fails on (unless the base prints them
+# too).  A one-line dev_warn() is not a report; a "WARNING:" splat is.
+REPORTS = [
+    ('WARNING', re.compile(r'WARNING: .*(at|CPU: \d+ PID)')),
+    ('BUG', re.compile(r'\bBUG: ')),
+    ('Oops', re.compile(r'\bOops\b|Internal error:|general protection fault')),
+    ('KASAN', re.compile(r'KASAN: ')),
+    ('kmemleak', re.compile(r'kmemleak: .*new suspected memory leaks')),
+    ('lockdep', re.compile(r'possible (recursive|circular|irq) .*(locking|lock)'
+                           r'|Invalid wait context|inconsistent lock state')),
+    ('DMA-API', re.compile(r'DMA-API: ')),
+]
+FLAGS_WARNING = re.compile(r'non-zero flags 0x[0-9a-f]+ in CREATE_DUMB ignored')
+STAMP = re.compile(r'^\[\s*\d+\.\d+\]\s*')
+
+
+def reports(log):
+    """[(kind, line without timestamp)] of kernel reports in a log."""
+    found = []
+    for line in log.splitlines():
+        for kind, pattern in REPORTS:
+            if pattern.search(line):
+                found.append((kind, STAMP.sub('', line).strip()))
+                break
+    return found
