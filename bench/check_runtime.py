@@ -34,8 +34,10 @@ def run_variant(name, variant, image, archive):
     if '%s done' % g.MARK not in text:
         why = 'did not finish within %d s' % g.GUESTS[name]['timeout'] \
             if code is None else 'stopped (QEMU exit %s) before the end' % code
-        return None, ['%s kernel %s; console log %s, last lines:' % (
-            variant, why, log)] + tail(text, 25).splitlines()
+        found = ['  %s: %s' % r for r in g.reports(text)][:10]
+        return None, ['%s kernel %s; console log %s' % (variant, why, log)] + \
+            (['kernel reports on the console:'] + found if found else []) + \
+            ['last lines:'] + tail(text, 20).splitlines()
     kselftest = g.section(text, 'kselftest') or ''
     boot_log = g.section(text, 'boot-log') or ''
     test_log = g.section(text, 'test-log') or ''
