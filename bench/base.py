@@ -69,8 +69,12 @@ def machine_mirror():
                   'add the Debian archive to the machine\'s apt sources')
 
 
-def apt_env(suite, apt_dir=APT_DIR):
-    """Write a private apt configuration for one suite; return its env."""
+def apt_env(suite, apt_dir=APT_DIR, arch=None):
+    """Write a private apt configuration for one suite; return its env.
+
+    With arch (a Debian architecture), the configuration lists and
+    downloads that architecture's packages only.
+    """
     for sub in ('lists/partial', 'cache/archives/partial', 'etc/sources.list.d',
                 'etc/preferences.d'):
         os.makedirs(os.path.join(apt_dir, sub), exist_ok=True)
@@ -98,6 +102,9 @@ def apt_env(suite, apt_dir=APT_DIR):
         # sid's Release file has been seen past its Valid-Until date.
         f.write('Acquire::Check-Valid-Until "false";\n')
         f.write('APT::Sandbox::User "root";\n')
+        if arch:
+            f.write('APT::Architecture "%s";\n' % arch)
+            f.write('APT::Architectures { "%s"; };\n' % arch)
     return {'APT_CONFIG': os.path.join(apt_dir, 'apt.conf')}
 
 

@@ -28,9 +28,10 @@ def normalise(report):
     return kind, HEX.sub('X', line)
 
 
-def run_variant(name, variant, image, archive):
+def run_variant(name, variant, image, archive, devicetree):
     """Boot one kernel; return (results dict, problems)."""
-    code, took, text, log = g.boot(name, variant, image, archive)
+    code, took, text, log = g.boot(name, variant, image, archive,
+                                   devicetree)
     if '%s done' % g.MARK not in text:
         why = 'did not finish within %d s' % g.GUESTS[name]['timeout'] \
             if code is None else 'stopped (QEMU exit %s) before the end' % code
@@ -103,13 +104,14 @@ def compare(results):
 def runtime(name):
     def check(ctx):
         with_series = ctx.tree
-        images = {'base': g.kernel(name, 'base', g.base_tree()),
-                  'patched': g.kernel(name, 'patched', with_series)}
+        trees = {'base': g.base_tree(), 'patched': with_series}
+        images = {v: g.kernel(name, v, t) for v, t in trees.items()}
+        dtbs = {v: g.dtb(name, v, t) for v, t in trees.items()}
         archive = g.initramfs(name, g.selftest(name, with_series))
         results, problems = {}, []
         for variant in ('base', 'patched'):
             result, trouble = run_variant(name, variant, images[variant],
-                                          archive)
+                                          archive, dtbs[variant])
             problems += trouble
             if result is None:
                 return problems

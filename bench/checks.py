@@ -56,6 +56,8 @@ CHECKS = [
      'KUnit DRM suites on arm64 under QEMU, series applied'),
     ('runtime-x86_64', 'ci', ('apply',), check_runtime.runtime('x86_64-vkms'),
      'QEMU x86_64 with vkms: base and patched kernels run the kselftest'),
+    ('runtime-arm', 'ci', ('apply',), check_runtime.runtime('arm-vexpress'),
+     'QEMU vexpress-a9 with pl111: base and patched kernels run the kselftest'),
 ]
 
 
@@ -68,10 +70,9 @@ TOOLS = {
     'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu',
     'dpkg-deb': 'dpkg', 'apt-get': 'apt',
     'qemu-system-x86_64': 'qemu-system-x86', 'busybox': 'busybox-static',
-    'cpio': 'cpio',
+    'cpio': 'cpio', 'qemu-system-arm': 'qemu-system-arm',
 }
-FULL_TOOLS = {'qemu-system-arm': 'qemu-system-arm',
-              'qemu-system-aarch64': 'qemu-system-arm'}
+FULL_TOOLS = {'qemu-system-aarch64': 'qemu-system-arm'}
 
 
 def missing_tools(full):

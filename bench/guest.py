@@ -19,16 +19,24 @@ import shutil
 import subprocess
 import time
 
+import base
 from common import CACHE, CONFIGS, Failure, run, say
 
 GUESTS = {
     'x86_64-vkms': {
-        'arch': 'x86_64', 'karch': 'x86_64', 'cross': '',
-        'image': 'arch/x86/boot/bzImage', 'busybox': '/bin/busybox',
+        'karch': 'x86_64', 'cross': '', 'debarch': 'amd64',
+        'image': 'arch/x86/boot/bzImage', 'dts': None,
         'driver': 'vkms', 'console': 'ttyS0',
         'qemu': ['qemu-system-x86_64', '-machine', 'q35', '-cpu', 'max',
                  '-m', '512', '-smp', '2'],
         'timeout': 120,
+    },
+    'arm-vexpress': {
+        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
+        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-vexpress.dts',
+        'driver': 'pl111', 'console': 'ttyAMA0',
+        'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
+        'timeout': 240,
     },
 }
 
@@ -133,6 +141,79 @@ def selftest(guest, tree):
     return os.path.join(out, 'kselftest', 'drm', 'dumb_buffers')
 
 
+def host_release():
+    """The codename of the machine's Debian release, from /etc/os-release."""
+    with open('/etc/os-release', encoding='utf-8') as f:
+        m = re.search(r'^VERSION_CODENAME=(\S+)', f.read(), re.M)
+    if not m:
+        raise Failure('/etc/os-release names no VERSION_CODENAME')
+    return m.group(1)
+
+
+def busybox(guest):
+    """A statically linked busybox for the guest's Debian architecture.
+
+    amd64 uses the machine's own (package busybox-static); other
+    architectures get busybox-static from the machine's release on its
+    mirror, through a private apt configuration, unpacked into the cache.
+    """
+    arch = GUESTS[guest]['debarch']
+    if arch == 'amd64':
+        path = '/bin/busybox'
+    else:
+        top = os.path.join(CACHE, 'guest', 'busybox-' + arch)
+        path = os.path.join(top, 'bin', 'busybox')
+        if not os.path.exists(path):
+            env = base.apt_env(host_release(),
+                               os.path.join(CACHE, 'apt-' + arch), arch)
+            code, out = run(['apt-get', 'update'], env=env, check=False)
+            if code or re.search(r'^(Err:|E: )', out or '', re.M):
+                raise Failure('apt-get update for %s failed: is the network '
+                              'down?\n%s' % (arch, (out or '')[-800:]))
+            tmp = top + '.partial'
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            run(['apt-get', 'download', 'busybox-static'], cwd=tmp, env=env)
+            debs = [n for n in os.listdir(tmp) if n.endswith('.deb')]
+            run(['dpkg-deb', '-x', os.path.join(tmp, debs[0]),
+                 os.path.join(tmp, 'root')])
+            shutil.rmtree(top, ignore_errors=True)
+            os.rename(os.path.join(tmp, 'root'), top)
+            shutil.rmtree(tmp, ignore_errors=True)
+    with open(path, 'rb') as f:
+        if b'/ld-linux' in f.read(8192):
+            raise Failure('%s is linked dynamically; the guest needs the one '
+                          'from busybox-static' % path)
+    return path
+
+
+def dtb(guest, variant, tree):
+    """Compile the guest's test device tree with the kernel's dtc."""
+    dts = GUESTS[guest]['dts']
+    if not dts:
+        return None
+    out = build_dir(guest, variant)
+    karch = GUESTS[guest]['karch']
+    run(make_cmd(guest, tree, out, 'scripts_dtc'), env=build_env())
+    pre = subprocess.run(
+        ['cpp', '-nostdinc', '-undef', '-D__DTS__', '-x',
+         'assembler-with-cpp', '-I', os.path.join(tree, 'arch', karch,
+                                                  'boot', 'dts'),
+         '-I', os.path.join(tree, 'scripts', 'dtc', 'include-prefixes'),
+         os.path.join(CONFIGS, dts)], capture_output=True, check=False)
+    if pre.returncode:
+        raise Failure('configs/%s: cpp failed:\n%s' % (
+            dts, pre.stderr.decode(errors='replace')[-1500:]))
+    path = os.path.join(out, os.path.splitext(dts)[0] + '.dtb')
+    proc = subprocess.run([os.path.join(out, 'scripts', 'dtc', 'dtc'), '-q',
+                           '-I', 'dts', '-O', 'dtb', '-o', path, '-'],
+                          input=pre.stdout, capture_output=True, check=False)
+    if proc.returncode:
+        raise Failure('configs/%s: dtc failed:\n%s' % (
+            dts, proc.stderr.decode(errors='replace')[-1500:]))
+    return path
+
+
 def initramfs(guest, test_binary):
     """An uncompressed cpio archive: busybox, /init, the kselftest."""
     g = GUESTS[guest]
@@ -140,11 +221,7 @@ def initramfs(guest, test_binary):
     shutil.rmtree(root, ignore_errors=True)
     for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'tests'):
         os.makedirs(os.path.join(root, d))
-    with open(g['busybox'], 'rb') as f:
-        if b'/ld-linux' in f.read(8192):
-            raise Failure('%s is linked dynamically; the guest needs the one '
-                          'from busybox-static' % g['busybox'])
-    shutil.copy(g['busybox'], os.path.join(root, 'bin', 'busybox'))
+    shutil.copy(busybox(guest), os.path.join(root, 'bin', 'busybox'))
     shutil.copy(test_binary, os.path.join(root, 'tests', 'dumb_buffers'))
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
@@ -159,7 +236,7 @@ def initramfs(guest, test_binary):
     return archive
 
 
-def boot(guest, variant, image, archive):
+def boot(guest, variant, image, archive, devicetree=None):
     """Boot the guest and read its console until the tests are done.
 
     QEMU is stopped once the guest printed its last marker (not every
@@ -171,6 +248,8 @@ def boot(guest, variant, image, archive):
     cmd = g['qemu'] + ['-nographic', '-no-reboot', '-kernel', image,
                        '-initrd', archive, '-append',
                        'console=%s panic=-1 oops=panic' % g['console']]
+    if devicetree:
+        cmd += ['-dtb', devicetree]
     done = ('%s done' % MARK).encode()
     t0 = time.monotonic()
     code = None
