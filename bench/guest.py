@@ -255,7 +255,8 @@ def boot(guest, variant, image, archive, devicetree=None):
     code = None
     with open(log, 'wb') as out, subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL) as proc:
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ, QEMU_AUDIO_DRV='none')) as proc:
         os.set_blocking(proc.stdout.fileno(), False)
         seen = b''
         while time.monotonic() - t0 < g['timeout']:
