@@ -45,6 +45,15 @@ def env():
             'CCACHE_MAXSIZE': '20G', 'KBUILD_BUILD_TIMESTAMP': '@0'}
 
 
+def lost_options(frag, config_file):
+    """The CONFIG_ lines of a fragment that the resulting .config lacks."""
+    with open(config_file, encoding='utf-8') as f:
+        config = set(f.read().splitlines())
+    with open(frag, encoding='utf-8') as f:
+        return [line for line in f.read().splitlines()
+                if line.startswith('CONFIG_') and line not in config]
+
+
 def configure(arch, tree):
     """allnoconfig + fragment; fail if the fragment was not honoured."""
     frag = os.path.join(CONFIGS, arch + '.config')
@@ -57,9 +66,7 @@ def configure(arch, tree):
         return digest
     run(make_cmd(arch, tree, 'allnoconfig', 'KCONFIG_ALLCONFIG=' + frag),
         env=env())
-    config = set(open(os.path.join(out, '.config')).read().splitlines())
-    lost = [line for line in open(frag).read().splitlines()
-            if line.startswith('CONFIG_') and line not in config]
+    lost = lost_options(frag, os.path.join(out, '.config'))
     if lost:
         raise Failure('configs/%s.config asks for options Kconfig did not '
                       'keep (missing dependency?): %s' % (arch,

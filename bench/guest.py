@@ -20,6 +20,7 @@ import subprocess
 import time
 
 import base
+from check_build import lost_options
 from common import CACHE, CONFIGS, Failure, run, say
 
 GUESTS = {
@@ -110,9 +111,7 @@ def kernel(guest, variant, tree):
     os.makedirs(LOGS, exist_ok=True)
     run(make_cmd(guest, tree, out, 'tinyconfig', 'KCONFIG_ALLCONFIG=' + frag),
         env=build_env())
-    config = set(open(os.path.join(out, '.config')).read().splitlines())
-    lost = [ln for ln in open(frag).read().splitlines()
-            if ln.startswith('CONFIG_') and ln not in config]
+    lost = lost_options(frag, os.path.join(out, '.config'))
     if lost:
         raise Failure('configs/guest-%s.config asks for options Kconfig did '
                       'not keep: %s' % (guest, ', '.join(lost)))
