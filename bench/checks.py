@@ -58,6 +58,9 @@ CHECKS = [
      'QEMU x86_64 with vkms: base and patched kernels run the kselftest'),
     ('runtime-arm', 'ci', ('apply',), check_runtime.runtime('arm-vexpress'),
      'QEMU vexpress-a9 with pl111: base and patched kernels run the kselftest'),
+    ('runtime-exynos', 'ci', ('apply',), check_runtime.runtime('arm-exynos'),
+     'QEMU smdkc210 with Exynos FIMD: base and patched kernels run the '
+     'kselftest'),
 ]
 
 

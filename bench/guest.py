@@ -39,6 +39,14 @@ GUESTS = {
         'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
         'timeout': 240,
     },
+    'arm-exynos': {
+        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
+        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
+        'driver': 'exynos', 'console': 'ttySAC1',
+        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
+                 '-serial', 'null', '-serial', 'mon:stdio'],
+        'timeout': 240,
+    },
 }
 
 MARK = '@@@dumb-kmap@@@'
