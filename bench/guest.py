@@ -29,7 +29,7 @@ GUESTS = {
         'image': 'arch/x86/boot/bzImage', 'dts': None,
         'driver': 'vkms', 'console': 'ttyS0',
         'qemu': ['qemu-system-x86_64', '-machine', 'q35', '-cpu', 'max',
-                 '-m', '512', '-smp', '2'],
+                 '-m', '512', '-smp', '2', '-nic', 'none'],
         'timeout': 120,
     },
     'arm-vexpress': {
