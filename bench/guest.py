@@ -101,12 +101,22 @@ def make_cmd(guest, tree, out, *targets):
 
 
 def base_tree():
-    """A checkout of the base, kept in the cache, for the base kernels."""
+    """A checkout of the base, kept in the cache, for the base kernels.
+
+    Made again when it is missing or no longer at the base repository's
+    tag (after the base was rebuilt).
+    """
+    repo = os.path.join(CACHE, 'base', 'base.git')
     tree = os.path.join(CACHE, 'guest', 'src-base')
-    if not os.path.isdir(tree):
+    want = run(['git', '--git-dir=' + repo, 'rev-parse', 'base^{commit}'])[1]
+    have = run(['git', '-C', tree, 'rev-parse', 'HEAD'], check=False)[1] \
+        if os.path.isdir(tree) else None
+    if have != want:
+        shutil.rmtree(tree, ignore_errors=True)
+        run(['git', '--git-dir=' + repo, 'worktree', 'prune'])
         os.makedirs(os.path.dirname(tree), exist_ok=True)
-        run(['git', '--git-dir=' + os.path.join(CACHE, 'base', 'base.git'),
-             'worktree', 'add', '-q', '--detach', tree, 'base'])
+        run(['git', '--git-dir=' + repo, 'worktree', 'add', '-q', '--detach',
+             tree, 'base'])
     return tree
 
 
