@@ -44,20 +44,28 @@ def run_variant(name, variant, image, archive, devicetree):
     test_log = g.section(text, 'test-log') or ''
     tap = g.tap_results(kselftest)
     dri = re.search(r'%s dri (.*)' % re.escape(g.MARK), text)
+    driver = re.search(r'%s driver (\S*)' % re.escape(g.MARK), text)
     result = {
         'seconds': round(took, 1),
         'dri': dri.group(1).strip() if dri else '',
+        'driver': driver.group(1) if driver else '',
         'tap': tap,
         'boot_reports': g.reports(boot_log),
         'test_reports': g.reports(test_log),
         'flags_warnings': len(g.FLAGS_WARNING.findall(test_log)),
         'console': log,
     }
-    say('    %s: booted and ran in %.0f s; /dev/dri: %s; %d tests: %s' % (
-        variant, took, result['dri'] or 'none', len(tap),
+    say('    %s: booted and ran in %.0f s; /dev/dri: %s (%s); %d tests: %s' % (
+        variant, took, result['dri'] or 'none', result['driver'] or '?',
+        len(tap),
         ', '.join('%d %s' % (list(tap.values()).count(s), s)
                   for s in ('pass', 'fail', 'skip'))))
     problems = []
+    want = g.GUESTS[name]['driver']
+    if result['driver'] != want:
+        # Without the guest's driver every kselftest case would skip.
+        problems.append('%s: card0 is driven by "%s", not %s; console log '
+                        '%s' % (variant, result['driver'], want, log))
     if not tap:
         problems.append('%s: the kselftest printed no results; console log '
                         '%s' % (variant, log))

@@ -65,6 +65,7 @@ i=0
 while [ ! -e /dev/dri/card0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 ls /dev/dri > /tmp/dri 2>&1
 echo "%(mark)s dri $(cat /tmp/dri | tr '\n' ' ')"
+echo "%(mark)s driver $(cut -d' ' -f1 /sys/kernel/debug/dri/0/name 2>/dev/null)"
 dmesg -c > /tmp/boot.log
 /tests/dumb_buffers > /tmp/kselftest.log 2>&1
 echo "%(mark)s kselftest exit $?"
