@@ -28,10 +28,71 @@ def normalise(report):
     return kind, HEX.sub('X', line)
 
 
+PROBE = re.compile(r'^dumbprobe: (\S+) (.*)$', re.M)
+
+
+def probe_results(text):
+    """{probe name: {key: value}} from the dumbprobe lines of a section."""
+    found = {}
+    for what, rest in PROBE.findall(text):
+        found[what] = dict(kv.split('=', 1) for kv in rest.split()
+                           if '=' in kv)
+    return found
+
+
+def probe_tests(probes):
+    """The probes' verdicts, as test results: the exhaustion probe passes
+    when the kernel refused a buffer with ENOMEM or ENOSPC (whether it also
+    printed a WARNING is the report check's business), the PRIME probe when
+    vkms's CRC of the imported buffer equals that of its own buffer with the
+    same pixels (and differs from one with other pixels)."""
+    tap = {}
+    if 'exhaust' in probes:
+        ex = probes['exhaust']
+        tap['probe.exhaust_memory'] = 'pass' if ex.get('error') in (
+            'ENOMEM', 'ENOSPC') and int(ex.get('buffers', 0)) > 0 else 'fail'
+    if 'fbdev' in probes:
+        fb = probes['fbdev']
+        mapping = fb.get('kernel_mapping', 'none').strip(',')
+        # Kernels whose objects print no kernel_mapping field skip.
+        tap['probe.fbdev_kernel_mapping'] = 'skip' if mapping == 'none' \
+            else 'pass' if mapping == 'permanent' else 'fail'
+        tap['probe.fbdev_readback'] = 'pass' if fb.get('readback') == 'same' \
+            else 'fail'
+    if 'prime' in probes:
+        tap['probe.prime_import_vkms'] = 'pass' if probes['prime'].get(
+            'match') == 'yes' else 'fail'
+    return tap
+
+
+def expected_oops(name, variant, code, text, log):
+    """Problems of a kernel that must oops (the base of a guest that shows a
+    bug the series fixes): it must stop with the guest's pattern."""
+    pattern = g.GUESTS[name]['base_oops']
+    if '%s done' % g.MARK in text:
+        return ['%s kernel finished, but it should have oopsed (%s); '
+                'console log %s' % (variant, pattern, log)]
+    if not re.search(pattern, text):
+        return ['%s kernel stopped (QEMU exit %s) without the expected oops '
+                '(%s); console log %s' % (variant, code, pattern, log)] + \
+            ['last lines:'] + tail(text, 20).splitlines()
+    oops = [r[1] for r in g.reports(text)][:3]
+    say('    %s: stopped as expected: %s' % (
+        variant, '; '.join(oops) or pattern))
+    return []
+
+
 def run_variant(name, variant, image, archive, devicetree):
     """Boot one kernel; return (results dict, problems)."""
     code, took, text, log = g.boot(name, variant, image, archive,
                                    devicetree)
+    if variant == 'base' and g.GUESTS[name].get('base_oops'):
+        # What it printed before the oops counts as its boot log.
+        return {'seconds': round(took, 1), 'expected_oops': True,
+                'tap': {}, 'boot_reports': g.reports(text),
+                'test_reports': [], 'flags_warnings': 0, 'dri': '',
+                'driver': '', 'console': log}, \
+            expected_oops(name, variant, code, text, log)
     if '%s done' % g.MARK not in text:
         why = 'did not finish within %d s' % g.GUESTS[name]['timeout'] \
             if code is None else 'stopped (QEMU exit %s) before the end' % code
@@ -39,10 +100,13 @@ def run_variant(name, variant, image, archive, devicetree):
         return None, ['%s kernel %s; console log %s' % (variant, why, log)] + \
             (['kernel reports on the console:'] + found if found else []) + \
             ['last lines:'] + tail(text, 20).splitlines()
-    kselftest = g.section(text, 'kselftest') or ''
+    tap = {}
+    for prog in g.KSELFTESTS:
+        tap.update(g.tap_results(g.section(text, 'kselftest-' + prog) or ''))
+    probes = probe_results(g.section(text, 'probe') or '')
+    tap.update(probe_tests(probes))
     boot_log = g.section(text, 'boot-log') or ''
     test_log = g.section(text, 'test-log') or ''
-    tap = g.tap_results(kselftest)
     dri = re.search(r'%s dri (.*)' % re.escape(g.MARK), text)
     driver = re.search(r'%s driver (\S*)' % re.escape(g.MARK), text)
     result = {
@@ -50,6 +114,7 @@ def run_variant(name, variant, image, archive, devicetree):
         'dri': dri.group(1).strip() if dri else '',
         'driver': driver.group(1) if driver else '',
         'tap': tap,
+        'probes': probes,
         'boot_reports': g.reports(boot_log),
         'test_reports': g.reports(test_log),
         'flags_warnings': len(g.FLAGS_WARNING.findall(test_log)),
@@ -60,8 +125,21 @@ def run_variant(name, variant, image, archive, devicetree):
         len(tap),
         ', '.join('%d %s' % (list(tap.values()).count(s), s)
                   for s in ('pass', 'fail', 'skip'))))
+    for what, values in sorted(probes.items()):
+        say('    %s: dumbprobe %s: %s' % (variant, what, ' '.join(
+            '%s=%s' % kv for kv in sorted(values.items()))))
     problems = []
     want = g.GUESTS[name]['driver']
+    if want is None:
+        if result['dri']:
+            problems.append('%s: /dev/dri has %s, but no DRM device should '
+                            'bind on this guest; console log %s' % (
+                                variant, result['dri'], log))
+        pattern = g.GUESTS[name].get('patched_log')
+        if pattern and not re.search(pattern, text):
+            problems.append('%s: the console does not show "%s"; console '
+                            'log %s' % (variant, pattern, log))
+        return result, problems
     if result['driver'] != want:
         # Without the guest's driver every kselftest case would skip.
         problems.append('%s: card0 is driven by "%s", not %s; console log '
@@ -115,7 +193,7 @@ def runtime(name):
         trees = {'base': g.base_tree(), 'patched': with_series}
         images = {v: g.kernel(name, v, t) for v, t in trees.items()}
         dtbs = {v: g.dtb(name, v, t) for v, t in trees.items()}
-        archive = g.initramfs(name, g.selftest(name, with_series))
+        archive = g.initramfs(name, g.selftests(name, with_series))
         results, problems = {}, []
         for variant in ('base', 'patched'):
             result, trouble = run_variant(name, variant, images[variant],

@@ -60,7 +60,15 @@ CHECKS = [
      'QEMU vexpress-a9 with pl111: base and patched kernels run the kselftest'),
     ('runtime-exynos', 'ci', ('apply',), check_runtime.runtime('arm-exynos'),
      'QEMU smdkc210 with Exynos FIMD: base and patched kernels run the '
-     'kselftest'),
+     'kselftests and the memory exhaustion probe'),
+    ('runtime-exynos-vidi', 'ci', ('apply',),
+     check_runtime.runtime('arm-exynos-vidi'),
+     'QEMU smdkc210 with Exynos VIDI and fbdev: the fbdev buffer is mapped, '
+     'userspace buffers are not'),
+    ('runtime-exynos-iommu', 'ci', ('apply',),
+     check_runtime.runtime('arm-exynos-iommu'),
+     'QEMU smdkc210, EXYNOS_IOMMU=y, FIMD without IOMMU: base oopses, '
+     'patched boots'),
 ]
 
 

@@ -23,11 +23,16 @@ import base
 from check_build import lost_options
 from common import CACHE, CONFIGS, Failure, run, say
 
+# A guest's kernel is tinyconfig plus its fragments from configs/, in order.
+# 'driver' is the DRM driver card0 must have (None: no DRM device may
+# appear), 'probe' the dumbprobe runs after the kselftests, 'base_oops' a
+# pattern the base kernel's console must show when it is expected to oops.
 GUESTS = {
     'x86_64-vkms': {
         'karch': 'x86_64', 'cross': '', 'debarch': 'amd64',
         'image': 'arch/x86/boot/bzImage', 'dts': None,
-        'driver': 'vkms', 'console': 'ttyS0',
+        'configs': ['guest-x86_64-vkms.config'],
+        'driver': 'vkms', 'console': 'ttyS0', 'probe': [],
         'qemu': ['qemu-system-x86_64', '-machine', 'q35', '-cpu', 'max',
                  '-m', '512', '-smp', '2', '-nic', 'none'],
         'timeout': 120,
@@ -35,21 +40,75 @@ GUESTS = {
     'arm-vexpress': {
         'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-vexpress.dts',
+        'configs': ['guest-arm-vexpress.config'],
         'driver': 'pl111', 'console': 'ttyAMA0',
+        'probe': ['prime', 'exhaust 1920 1080'],
         'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
         'timeout': 240,
     },
     'arm-exynos': {
         'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
+        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config'],
         'driver': 'exynos', 'console': 'ttySAC1',
+        'probe': ['prime', 'exhaust 1920 1080'],
+        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
+                 '-serial', 'null', '-serial', 'mon:stdio'],
+        'timeout': 240,
+    },
+    # The same machine with the Exynos SYSMMU driver: FIMD has no IOMMU in
+    # the test device tree, so the base oopses in exynos_drm_bind(); with
+    # the series, FIMD fails to bind and the system boots without DRM.
+    # The Exynos DRM driver with its virtual display, VIDI, alone: commits
+    # complete (timer vblanks), so fbdev emulation runs.  The test connects
+    # the display, which starts fbdev, checks the fbdev buffer, then runs
+    # the kselftests with fbdev restoring its mode whenever a test closes
+    # the device.
+    'arm-exynos-vidi': {
+        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
+        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
+        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-vidi.config'],
+        'driver': 'exynos', 'console': 'ttySAC1', 'probe': ['prime'],
+        'setup': 'echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
+        'fbdev': True,
+        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
+                 '-serial', 'null', '-serial', 'mon:stdio'],
+        'timeout': 240,
+    },
+    'arm-exynos-iommu': {
+        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
+        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
+        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
+                    'guest-arm-exynos-iommu.config'],
+        'driver': None, 'console': 'ttySAC1', 'probe': [],
+        'base_oops': r'PC is at arm_iommu_attach_device',
+        'patched_log': r'failed to bind \S+\.fimd .*: -19',
         'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
                  '-serial', 'null', '-serial', 'mon:stdio'],
         'timeout': 240,
     },
 }
 
+# The series' kselftests the guests run, each printing TAP.
+KSELFTESTS = ('dumb_buffers', 'exynos_gem')
+
 MARK = '@@@dumb-kmap@@@'
+
+# Run where fbdev emulation is on: wait for fb0, then report what debugfs
+# says about the kernel mapping of the framebuffers there are now (only
+# fbdev's: no test has run yet) and whether 64 KiB written to fb0 (through
+# the fbdev buffer's kernel mapping) read back the same.
+FBDEV = r'''i=0
+while [ ! -e /dev/fb0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+maps=$(sed -n 's/.*kernel_mapping=//p' /sys/kernel/debug/dri/$card/framebuffer 2>/dev/null | sort -u | tr '\n' ',')
+dd if=/dev/urandom of=/tmp/pattern bs=4096 count=16 2>/dev/null
+dd if=/tmp/pattern of=/dev/fb0 bs=4096 count=16 2>/dev/null
+dd if=/dev/fb0 of=/tmp/readback bs=4096 count=16 2>/dev/null
+if cmp -s /tmp/pattern /tmp/readback; then rb=same; else rb=different; fi
+[ -e /dev/fb0 ] || rb=no-fb0
+echo "dumbprobe: fbdev kernel_mapping=${maps:-none} readback=$rb" >> /tmp/probe.log
+'''
+GUEST_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest')
 LOGS = os.path.join(CACHE, 'logs')
 
 INIT = r'''#!/bin/busybox sh
@@ -61,18 +120,46 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 echo "%(mark)s up $(uname -r)"
+# Wait up to 10 s for the card of the guest's driver; the tests use it.
+drv="%(driver)s"
+card=
 i=0
-while [ ! -e /dev/dri/card0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while [ $i -lt 100 ]; do
+	for d in /sys/kernel/debug/dri/*; do
+		if [ "$(cut -d' ' -f1 $d/name 2>/dev/null)" = "$drv" ]; then
+			card=${d##*/}
+			break 2
+		fi
+	done
+	sleep 0.1
+	i=$((i+1))
+done
 ls /dev/dri > /tmp/dri 2>&1
 echo "%(mark)s dri $(cat /tmp/dri | tr '\n' ' ')"
-echo "%(mark)s driver $(cut -d' ' -f1 /sys/kernel/debug/dri/0/name 2>/dev/null)"
+if [ -n "$card" ]; then
+	export DRM_DEVICE=/dev/dri/card$card
+	echo "%(mark)s driver $drv"
+else
+	echo "%(mark)s driver $(cut -d' ' -f1 /sys/kernel/debug/dri/0/name 2>/dev/null)"
+fi
+%(setup)s
+: > /tmp/probe.log
+%(fbdev)s
 dmesg -c > /tmp/boot.log
-/tests/dumb_buffers > /tmp/kselftest.log 2>&1
-echo "%(mark)s kselftest exit $?"
+for t in %(kselftests)s; do
+	/tests/$t > /tmp/$t.log 2>&1
+	echo "%(mark)s kselftest $t exit $?"
+done
+%(probes)s
 dmesg > /tmp/test.log
-echo "%(mark)s begin kselftest"
-cat /tmp/kselftest.log
-echo "%(mark)s end kselftest"
+for t in %(kselftests)s; do
+	echo "%(mark)s begin kselftest-$t"
+	cat /tmp/$t.log
+	echo "%(mark)s end kselftest-$t"
+done
+echo "%(mark)s begin probe"
+cat /tmp/probe.log
+echo "%(mark)s end probe"
 echo "%(mark)s begin boot-log"
 cat /tmp/boot.log
 echo "%(mark)s end boot-log"
@@ -121,19 +208,29 @@ def base_tree():
     return tree
 
 
+def fragment(guest, out):
+    """The guest's configuration fragments, joined into one file in out."""
+    path = os.path.join(out, 'guest.config')
+    with open(path, 'w', encoding='utf-8') as f:
+        for name in GUESTS[guest]['configs']:
+            with open(os.path.join(CONFIGS, name), encoding='utf-8') as part:
+                f.write(part.read())
+    return path
+
+
 def kernel(guest, variant, tree):
     """Build (incrementally) the guest's kernel from tree; return its path."""
     g = GUESTS[guest]
-    frag = os.path.join(CONFIGS, 'guest-%s.config' % guest)
     out = build_dir(guest, variant)
     os.makedirs(out, exist_ok=True)
     os.makedirs(LOGS, exist_ok=True)
+    frag = fragment(guest, out)
     run(make_cmd(guest, tree, out, 'tinyconfig', 'KCONFIG_ALLCONFIG=' + frag),
         env=build_env())
     lost = lost_options(frag, os.path.join(out, '.config'))
     if lost:
-        raise Failure('configs/guest-%s.config asks for options Kconfig did '
-                      'not keep: %s' % (guest, ', '.join(lost)))
+        raise Failure('configs/%s ask for options Kconfig did not keep: %s'
+                      % (' + '.join(g['configs']), ', '.join(lost)))
     log = os.path.join(LOGS, 'guest-%s-%s-build.log' % (guest, variant))
     t0 = time.monotonic()
     code, _ = run(make_cmd(guest, tree, out, os.path.basename(g['image'])),
@@ -146,8 +243,9 @@ def kernel(guest, variant, tree):
     return os.path.join(out, g['image'])
 
 
-def selftest(guest, tree):
-    """The series' kselftest, linked statically for the guest's arch."""
+def selftests(guest, tree):
+    """The series' kselftests and dumbprobe, linked statically for the
+    guest's arch against the patched tree's UAPI headers: {name: path}."""
     g = GUESTS[guest]
     hdr = os.path.join(build_dir(guest, 'patched'), 'usr', 'include')
     run(make_cmd(guest, tree, build_dir(guest, 'patched'), 'headers'),
@@ -156,7 +254,13 @@ def selftest(guest, tree):
     run(['make', '-C', os.path.join(tree, 'tools/testing/selftests'),
          'TARGETS=drm', 'ARCH=' + g['karch'], 'CROSS_COMPILE=' + g['cross'],
          'O=' + out, 'LDFLAGS=-static', 'KHDR_INCLUDES=-isystem ' + hdr])
-    return os.path.join(out, 'kselftest', 'drm', 'dumb_buffers')
+    progs = {t: os.path.join(out, 'kselftest', 'drm', t) for t in KSELFTESTS}
+    probe = os.path.join(out, 'dumbprobe')
+    run([g['cross'] + 'gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
+         '-isystem', hdr, '-o', probe, os.path.join(GUEST_SRC,
+                                                    'dumbprobe.c')])
+    progs['dumbprobe'] = probe
+    return progs
 
 
 def host_release():
@@ -232,18 +336,24 @@ def dtb(guest, variant, tree):
     return path
 
 
-def initramfs(guest, test_binary):
-    """An uncompressed cpio archive: busybox, /init, the kselftest."""
+def initramfs(guest, programs):
+    """An uncompressed cpio archive: busybox, /init, the test programs."""
     g = GUESTS[guest]
     root = os.path.join(CACHE, 'guest', 'initramfs-' + guest)
     shutil.rmtree(root, ignore_errors=True)
     for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'tests'):
         os.makedirs(os.path.join(root, d))
     shutil.copy(busybox(guest), os.path.join(root, 'bin', 'busybox'))
-    shutil.copy(test_binary, os.path.join(root, 'tests', 'dumb_buffers'))
+    for name, path in programs.items():
+        shutil.copy(path, os.path.join(root, 'tests', name))
+    probes = '\n'.join('/tests/dumbprobe %s >> /tmp/probe.log 2>&1' % p
+                        for p in g['probe'])
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
-        f.write(INIT % {'mark': MARK})
+        f.write(INIT % {'mark': MARK, 'kselftests': ' '.join(KSELFTESTS),
+                        'probes': probes, 'driver': g['driver'] or '',
+                        'setup': g.get('setup', ''),
+                        'fbdev': FBDEV if g.get('fbdev') else ''})
     os.chmod(init, 0o755)
     archive = root + '.cpio'
     files = subprocess.run(['find', '.'], cwd=root, check=True,

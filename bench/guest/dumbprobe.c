@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dumbprobe: measurements and whole-system checks of dumb buffers, run
+ * inside the runtime stage's QEMU guests (the kselftest of the series
+ * checks the ABI; this measures).  Linked statically; talks to the DRM
+ * device with raw ioctls, so it needs only the kernel's UAPI headers.
+ *
+ *   dumbprobe exhaust W H       create WxH XRGB8888 dumb buffers until the
+ *                               kernel refuses one; print the count, the
+ *                               error and the buffer size; free them
+ *   dumbprobe latency W H N     N times: create, mmap, write the first byte
+ *                               of each page, destroy; print the median and
+ *                               quartiles in microseconds
+ *   dumbprobe vmalloc W H N     VmallocUsed before and after creating N
+ *                               buffers (and mapping them to userspace)
+ *   dumbprobe prime             export a dumb buffer of the device through
+ *                               PRIME, import it into vkms, scan it out
+ *                               there and compare vkms's CRC of it with
+ *                               the CRC of a vkms buffer of the same pixels:
+ *                               vkms reads the pixels through a kernel
+ *                               mapping of the exporter's buffer (vmap)
+ *
+ * The device is the first /dev/dri/card* that offers dumb buffers, or the
+ * one named in DRM_DEVICE.  Every result line starts with "dumbprobe:" and
+ * is key=value pairs, for the host to parse.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_mode.h>
+
+#define MAX_BUFFERS	4096
+
+static int xioctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, request, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+
+	return ret ? -errno : 0;
+}
+
+static int open_device(void)
+{
+	const char *name = getenv("DRM_DEVICE");
+	char path[32];
+	int i;
+
+	if (name)
+		return open(name, O_RDWR | O_CLOEXEC);
+	for (i = 0; i < 16; i++) {
+		struct drm_get_cap cap = { .capability = DRM_CAP_DUMB_BUFFER };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!xioctl(fd, DRM_IOCTL_GET_CAP, &cap) && cap.value)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static int create(int fd, uint32_t w, uint32_t h,
+		  struct drm_mode_create_dumb *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	buf->width = w;
+	buf->height = h;
+	buf->bpp = 32;
+	return xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, buf);
+}
+
+static void destroy(int fd, uint32_t handle)
+{
+	struct drm_mode_destroy_dumb arg = { .handle = handle };
+
+	xioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &arg);
+}
+
+static void *map(int fd, const struct drm_mode_create_dumb *buf)
+{
+	struct drm_mode_map_dumb arg = { .handle = buf->handle };
+	void *ptr;
+
+	if (xioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &arg))
+		return NULL;
+	ptr = mmap(NULL, buf->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   arg.offset);
+	return ptr == MAP_FAILED ? NULL : ptr;
+}
+
+static long vmalloc_used_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmallocUsed: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static const char *errname(int err)
+{
+	static char num[16];
+
+	if (err > 0)
+		return "not-run";
+	switch (err) {
+	case 0:
+		return "none";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -ENOSPC:
+		return "ENOSPC";
+	case -EINVAL:
+		return "EINVAL";
+	case -E2BIG:
+		return "E2BIG";
+	}
+	snprintf(num, sizeof(num), "%d", -err);
+	return num;
+}
+
+static int exhaust(int fd, uint32_t w, uint32_t h)
+{
+	static uint32_t handles[MAX_BUFFERS];
+	struct drm_mode_create_dumb buf;
+	uint64_t size = 0;
+	int n, ret = 0;
+
+	for (n = 0; n < MAX_BUFFERS; n++) {
+		ret = create(fd, w, h, &buf);
+		if (ret)
+			break;
+		handles[n] = buf.handle;
+		size = buf.size;
+	}
+	printf("dumbprobe: exhaust width=%u height=%u size=%llu buffers=%d "
+	       "error=%s\n", w, h, (unsigned long long)size, n, errname(ret));
+	while (n--)
+		destroy(fd, handles[n]);
+	return ret == -ENOMEM || ret == -ENOSPC ? 0 : 1;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static int latency(int fd, uint32_t w, uint32_t h, int count)
+{
+	long *ns = calloc(count, sizeof(*ns));
+	long page = sysconf(_SC_PAGESIZE);
+	struct drm_mode_create_dumb buf;
+	int i;
+
+	if (!ns)
+		return 1;
+	for (i = 0; i < count; i++) {
+		long t0 = now_ns();
+		uint8_t *ptr;
+		uint64_t off;
+
+		if (create(fd, w, h, &buf))
+			return 1;
+		ptr = map(fd, &buf);
+		if (!ptr)
+			return 1;
+		for (off = 0; off < buf.size; off += page)
+			ptr[off] = 1;
+		munmap(ptr, buf.size);
+		destroy(fd, buf.handle);
+		ns[i] = now_ns() - t0;
+	}
+	qsort(ns, count, sizeof(*ns), cmp_long);
+	printf("dumbprobe: latency width=%u height=%u count=%d "
+	       "median_us=%ld q1_us=%ld q3_us=%ld\n", w, h, count,
+	       ns[count / 2] / 1000, ns[count / 4] / 1000,
+	       ns[count * 3 / 4] / 1000);
+	free(ns);
+	return 0;
+}
+
+static int vmalloc(int fd, uint32_t w, uint32_t h, int count)
+{
+	static struct drm_mode_create_dumb bufs[MAX_BUFFERS];
+	static void *ptrs[MAX_BUFFERS];
+	long before, created, mapped;
+	int i, n;
+
+	before = vmalloc_used_kib();
+	for (n = 0; n < count && n < MAX_BUFFERS; n++)
+		if (create(fd, w, h, &bufs[n]))
+			break;
+	created = vmalloc_used_kib();
+	for (i = 0; i < n; i++)
+		ptrs[i] = map(fd, &bufs[i]);
+	mapped = vmalloc_used_kib();
+	printf("dumbprobe: vmalloc width=%u height=%u size=%llu buffers=%d "
+	       "before_kib=%ld created_kib=%ld mapped_kib=%ld\n", w, h,
+	       n ? (unsigned long long)bufs[0].size : 0ULL, n, before,
+	       created, mapped);
+	for (i = 0; i < n; i++) {
+		if (ptrs[i])
+			munmap(ptrs[i], bufs[i].size);
+		destroy(fd, bufs[i].handle);
+	}
+	return n == count ? 0 : 1;
+}
+
+static int driver_is(int fd, const char *want)
+{
+	char name[32] = "";
+	struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+	return !xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, want);
+}
+
+static int open_driver(const char *want)
+{
+	char path[32];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (driver_is(fd, want))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* The first CRTC and the first connected connector of a device, with a mode. */
+static int first_output(int fd, uint32_t *crtc, uint32_t *conn,
+			struct drm_mode_modeinfo *mode)
+{
+	uint32_t crtcs[8], conns[8];
+	struct drm_mode_card_res res = { 0 };
+	unsigned int i;
+
+	if (xioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
+		return -1;
+	if (!res.count_crtcs || !res.count_connectors)
+		return -1;
+	res.count_crtcs = res.count_crtcs > 8 ? 8 : res.count_crtcs;
+	res.count_connectors = res.count_connectors > 8 ? 8 :
+			       res.count_connectors;
+	res.crtc_id_ptr = (uintptr_t)crtcs;
+	res.connector_id_ptr = (uintptr_t)conns;
+	res.count_fbs = 0;
+	res.count_encoders = 0;
+	if (xioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
+		return -1;
+	*crtc = crtcs[0];
+	for (i = 0; i < res.count_connectors; i++) {
+		struct drm_mode_get_connector c = { .connector_id = conns[i] };
+		struct drm_mode_modeinfo modes[64];
+
+		if (xioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) ||
+		    c.connection != 1 || !c.count_modes)
+			continue;
+		c.count_modes = c.count_modes > 64 ? 64 : c.count_modes;
+		c.modes_ptr = (uintptr_t)modes;
+		c.count_props = 0;
+		c.count_encoders = 0;
+		if (xioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c))
+			continue;
+		*conn = conns[i];
+		*mode = modes[0];
+		for (i = 0; i < c.count_modes; i++)
+			if (modes[i].type & DRM_MODE_TYPE_PREFERRED)
+				*mode = modes[i];
+		return 0;
+	}
+	return -1;
+}
+
+static void fill(uint8_t *ptr, const struct drm_mode_create_dumb *buf,
+		 uint32_t seed)
+{
+	uint32_t x, y;
+
+	for (y = 0; y < buf->height; y++) {
+		uint32_t *row = (uint32_t *)(ptr + (uint64_t)y * buf->pitch);
+
+		for (x = 0; x < buf->width; x++)
+			row[x] = (x * 2654435761u) ^ (y * 40503u) ^ seed;
+	}
+}
+
+static int add_fb(int fd, const struct drm_mode_create_dumb *buf,
+		  uint32_t handle, uint32_t *fb_id)
+{
+	struct drm_mode_fb_cmd2 cmd = {
+		.width = buf->width, .height = buf->height,
+		.pixel_format = DRM_FORMAT_XRGB8888,
+		.handles = { handle }, .pitches = { buf->pitch },
+	};
+	int ret = xioctl(fd, DRM_IOCTL_MODE_ADDFB2, &cmd);
+
+	*fb_id = cmd.fb_id;
+	return ret;
+}
+
+static int scan_out(int fd, uint32_t crtc, uint32_t conn,
+		    const struct drm_mode_modeinfo *mode, uint32_t fb_id)
+{
+	struct drm_mode_crtc arg = {
+		.set_connectors_ptr = (uintptr_t)&conn, .count_connectors = 1,
+		.crtc_id = crtc, .fb_id = fb_id, .mode_valid = 1,
+		.mode = *mode,
+	};
+
+	return xioctl(fd, DRM_IOCTL_MODE_SETCRTC, &arg);
+}
+
+/* vkms's CRC of the third frame after capture starts on its first CRTC. */
+static int read_crc(int fd, unsigned long *crc)
+{
+	char path[80], line[64];
+	unsigned long frame;
+	struct stat st;
+	FILE *f;
+	int i;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/crtc-0/crc/control",
+		 minor(st.st_rdev));
+	f = fopen(path, "w");
+	if (!f || fputs("auto", f) < 0 || fclose(f))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/crtc-0/crc/data",
+		 minor(st.st_rdev));
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (!fgets(line, sizeof(line), f) ||
+		    sscanf(line, "%lx %lx", &frame, crc) != 2)
+			break;
+	fclose(f);
+	return i == 3 ? 0 : -1;
+}
+
+/* A dumb buffer of fd for mode, filled from seed, and a framebuffer of it. */
+static int pattern_fb(int fd, const struct drm_mode_modeinfo *mode,
+		      uint32_t seed, struct drm_mode_create_dumb *buf,
+		      uint32_t *fb_id)
+{
+	uint8_t *ptr;
+
+	if (create(fd, mode->hdisplay, mode->vdisplay, buf))
+		return -1;
+	ptr = map(fd, buf);
+	if (!ptr)
+		return -1;
+	fill(ptr, buf, seed);
+	munmap(ptr, buf->size);
+	return fb_id ? add_fb(fd, buf, buf->handle, fb_id) : 0;
+}
+
+static int prime(int exp)
+{
+	unsigned long crc_imported = 0, crc_native = 0, crc_other = 0;
+	struct drm_mode_create_dumb ebuf, nbuf, obuf;
+	uint32_t crtc, conn, fb_imp = 0, fb_nat, fb_oth;
+	struct drm_prime_handle out = { 0 }, in = { 0 };
+	struct drm_mode_modeinfo mode;
+	int imp, ret, set = 1;
+	const char *step;
+
+	imp = open_driver("vkms");
+	step = "no-vkms";
+	if (imp < 0)
+		goto report;
+	step = "no-vkms-output";
+	if (first_output(imp, &crtc, &conn, &mode))
+		goto report;
+	step = "export";
+	if (pattern_fb(exp, &mode, 0x5a5a5a5a, &ebuf, NULL))
+		goto report;
+	out.handle = ebuf.handle;
+	out.flags = DRM_CLOEXEC | DRM_RDWR;
+	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
+		goto report;
+	step = "import";
+	in.fd = out.fd;
+	if (xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
+		goto report;
+	step = "addfb";
+	if (add_fb(imp, &ebuf, in.handle, &fb_imp))
+		goto report;
+	step = "vkms-buffers";
+	if (pattern_fb(imp, &mode, 0x5a5a5a5a, &nbuf, &fb_nat) ||
+	    pattern_fb(imp, &mode, 0x0f0f0f0f, &obuf, &fb_oth))
+		goto report;
+	step = "scanout-imported";
+	set = scan_out(imp, crtc, conn, &mode, fb_imp);
+	if (set || read_crc(imp, &crc_imported))
+		goto report;
+	step = "scanout-native";
+	if (scan_out(imp, crtc, conn, &mode, fb_nat) ||
+	    read_crc(imp, &crc_native))
+		goto report;
+	step = "scanout-other";
+	if (scan_out(imp, crtc, conn, &mode, fb_oth) ||
+	    read_crc(imp, &crc_other))
+		goto report;
+	step = "done";
+report:
+	ret = strcmp(step, "done") || crc_imported != crc_native ||
+	      crc_native == crc_other;
+	printf("dumbprobe: prime mode=%ux%u step=%s setcrtc=%s "
+	       "crc_imported=0x%08lx crc_native=0x%08lx crc_other=0x%08lx "
+	       "match=%s\n", imp < 0 ? 0 : mode.hdisplay,
+	       imp < 0 ? 0 : mode.vdisplay, step, errname(set), crc_imported,
+	       crc_native, crc_other, ret ? "no" : "yes");
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t w, h;
+	int fd;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s exhaust|latency|vmalloc W H [N] | "
+			"prime\n", argv[0]);
+		return 2;
+	}
+	fd = open_device();
+	if (fd < 0) {
+		printf("dumbprobe: %s error=no-device\n", argv[1]);
+		return 1;
+	}
+	if (!strcmp(argv[1], "prime"))
+		return prime(fd);
+	if (argc < 4)
+		return 2;
+	w = strtoul(argv[2], NULL, 0);
+	h = strtoul(argv[3], NULL, 0);
+	if (!strcmp(argv[1], "exhaust"))
+		return exhaust(fd, w, h);
+	if (argc < 5)
+		return 2;
+	if (!strcmp(argv[1], "latency"))
+		return latency(fd, w, h, atoi(argv[4]));
+	if (!strcmp(argv[1], "vmalloc"))
+		return vmalloc(fd, w, h, atoi(argv[4]));
+	return 2;
+}
