@@ -171,13 +171,33 @@ poweroff -f
 '''
 
 
+# Each kernel's build tree is a sibling of its source tree, named alike:
+# the base's (guest/linux) in guest/, the patched one's (check/linux) in
+# check/.  With ccache's base_dir at the cache, the compiler commands and
+# their preprocessed output of both kernels then name the sources by the
+# same relative path (../linux/...), so the patched kernel and the other
+# guests' kernels reuse every object whose source and configuration did
+# not change.
+BASE_SRC = os.path.join(CACHE, 'guest', 'linux')
+
+
 def build_dir(guest, variant):
-    return os.path.join(CACHE, 'build', 'guest-%s-%s' % (guest, variant))
+    top = os.path.join(CACHE, 'guest' if variant == 'base' else 'check')
+    return os.path.join(top, 'build-' + guest)
 
 
 def build_env():
     return {'CCACHE_DIR': os.path.join(CACHE, 'ccache'),
-            'CCACHE_MAXSIZE': '20G', 'KBUILD_BUILD_TIMESTAMP': '@0'}
+            'CCACHE_MAXSIZE': '20G', 'CCACHE_BASEDIR': CACHE,
+            'CCACHE_NOHASHDIR': '1', 'KBUILD_BUILD_TIMESTAMP': '@0'}
+
+
+def drop_old_layout(guest):
+    """Remove the build trees and base checkout of the earlier layout."""
+    for old in (os.path.join(CACHE, 'build', 'guest-%s-base' % guest),
+                os.path.join(CACHE, 'build', 'guest-%s-patched' % guest),
+                os.path.join(CACHE, 'guest', 'src-base')):
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def make_cmd(guest, tree, out, *targets):
@@ -195,7 +215,7 @@ def base_tree():
     tag (after the base was rebuilt).
     """
     repo = os.path.join(CACHE, 'base', 'base.git')
-    tree = os.path.join(CACHE, 'guest', 'src-base')
+    tree = BASE_SRC
     want = run(['git', '--git-dir=' + repo, 'rev-parse', 'base^{commit}'])[1]
     have = run(['git', '-C', tree, 'rev-parse', 'HEAD'], check=False)[1] \
         if os.path.isdir(tree) else None
@@ -222,6 +242,10 @@ def kernel(guest, variant, tree):
     """Build (incrementally) the guest's kernel from tree; return its path."""
     g = GUESTS[guest]
     out = build_dir(guest, variant)
+    if os.path.relpath(tree, os.path.dirname(out)) != 'linux':
+        raise Failure('%s kernel: source %s is not next to its build tree '
+                      '%s' % (guest, tree, out))
+    drop_old_layout(guest)
     os.makedirs(out, exist_ok=True)
     os.makedirs(LOGS, exist_ok=True)
     frag = fragment(guest, out)
