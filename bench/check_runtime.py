@@ -59,6 +59,14 @@ def probe_tests(probes):
             else 'pass' if mapping == 'permanent' else 'fail'
         tap['probe.fbdev_readback'] = 'pass' if fb.get('readback') == 'same' \
             else 'fail'
+    if 'import' in probes:
+        # The Exynos guests have no IOMMU: an import is EXYNOS_BO_CONTIG (0),
+        # and imported objects have no mmap offset.
+        im = probes['import']
+        tap['probe.import_into_exynos'] = 'pass' if (
+            im.get('step') == 'done' and im.get('flags') == '0' and
+            im.get('size') == '4096' and im.get('map') == 'EINVAL') \
+            else 'fail'
     if 'prime' in probes:
         tap['probe.prime_import_vkms'] = 'pass' if probes['prime'].get(
             'match') == 'yes' else 'fail'
@@ -101,7 +109,7 @@ def run_variant(name, variant, image, archive, devicetree):
             (['kernel reports on the console:'] + found if found else []) + \
             ['last lines:'] + tail(text, 20).splitlines()
     tap = {}
-    for prog in g.KSELFTESTS:
+    for prog in g.kselftests(name):
         tap.update(g.tap_results(g.section(text, 'kselftest-' + prog) or ''))
     probes = probe_results(g.section(text, 'probe') or '')
     tap.update(probe_tests(probes))
@@ -109,10 +117,12 @@ def run_variant(name, variant, image, archive, devicetree):
     test_log = g.section(text, 'test-log') or ''
     dri = re.search(r'%s dri (.*)' % re.escape(g.MARK), text)
     driver = re.search(r'%s driver (\S*)' % re.escape(g.MARK), text)
+    drivers = re.search(r'%s drivers (.*)' % re.escape(g.MARK), text)
     result = {
         'seconds': round(took, 1),
         'dri': dri.group(1).strip() if dri else '',
         'driver': driver.group(1) if driver else '',
+        'drivers': drivers.group(1).split() if drivers else [],
         'tap': tap,
         'probes': probes,
         'boot_reports': g.reports(boot_log),
@@ -120,8 +130,10 @@ def run_variant(name, variant, image, archive, devicetree):
         'flags_warnings': len(g.FLAGS_WARNING.findall(test_log)),
         'console': log,
     }
-    say('    %s: booted and ran in %.0f s; /dev/dri: %s (%s); %d tests: %s' % (
-        variant, took, result['dri'] or 'none', result['driver'] or '?',
+    say('    %s: booted and ran in %.0f s; /dev/dri: %s (drivers: %s; tests '
+        'on %s); %d tests: %s' % (
+        variant, took, result['dri'] or 'none',
+        ' '.join(result['drivers']) or 'none', result['driver'] or '-',
         len(tap),
         ', '.join('%d %s' % (list(tap.values()).count(s), s)
                   for s in ('pass', 'fail', 'skip'))))
@@ -131,10 +143,12 @@ def run_variant(name, variant, image, archive, devicetree):
     problems = []
     want = g.GUESTS[name]['driver']
     if want is None:
-        if result['dri']:
-            problems.append('%s: /dev/dri has %s, but no DRM device should '
-                            'bind on this guest; console log %s' % (
-                                variant, result['dri'], log))
+        absent = g.GUESTS[name]['absent']
+        if absent in result['drivers']:
+            problems.append('%s: %s bound (cards of %s), but it must not on '
+                            'this guest; console log %s' % (
+                                variant, absent, ' '.join(result['drivers']),
+                                log))
         pattern = g.GUESTS[name].get('patched_log')
         if pattern and not re.search(pattern, text):
             problems.append('%s: the console does not show "%s"; console '

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The series' kselftest builds natively and cross for arm and arm64.
+"""The series' kselftests build natively and cross for arm and arm64.
 
     make -C tools/testing/selftests TARGETS=drm
 
@@ -13,6 +13,7 @@ from check_build import ARCHES, build_dir, env, make_cmd
 from common import CACHE, run, say
 
 TARGETS = 'drm'
+PROGRAMS = ('dumb_buffers', 'exynos_gem')
 
 
 def build(ctx):
@@ -34,9 +35,12 @@ def build(ctx):
             problems += ['%s: kselftest build failed:' % arch] + \
                 log.splitlines()[-15:]
             continue
-        binary = os.path.join(out, 'kselftest', TARGETS, 'dumb_buffers')
-        if not os.path.exists(binary):
-            problems.append('%s: %s was not built' % (arch, binary))
+        where = os.path.join(out, 'kselftest', TARGETS)
+        for prog in PROGRAMS:
+            if not os.path.exists(os.path.join(where, prog)):
+                problems.append('%s: %s/%s was not built' % (arch, where,
+                                                            prog))
         problems += ['%s: %s' % (arch, w) for w in warnings]
-        say('    %s: built %s, %d warnings' % (arch, binary, len(warnings)))
+        say('    %s: built %s in %s, %d warnings' % (
+            arch, ', '.join(PROGRAMS), where, len(warnings)))
     return problems

@@ -65,10 +65,24 @@ CHECKS = [
      check_runtime.runtime('arm-exynos-vidi'),
      'QEMU smdkc210 with Exynos VIDI and fbdev: the fbdev buffer is mapped, '
      'userspace buffers are not'),
-    ('runtime-exynos-iommu', 'ci', ('apply',),
+    ('runtime-exynos-iommu', 'full', ('apply',),
      check_runtime.runtime('arm-exynos-iommu'),
      'QEMU smdkc210, EXYNOS_IOMMU=y, FIMD without IOMMU: base oopses, '
      'patched boots'),
+    ('runtime-x86_64-debug', 'full', ('apply',),
+     check_runtime.runtime('x86_64-vkms-debug'),
+     'runtime-x86_64 on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API kernels'),
+    ('runtime-arm-debug', 'full', ('apply',),
+     check_runtime.runtime('arm-vexpress-debug'),
+     'runtime-arm on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API kernels'),
+    ('runtime-exynos-debug', 'full', ('apply',),
+     check_runtime.runtime('arm-exynos-debug'),
+     'runtime-exynos on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API '
+     'kernels'),
+    ('runtime-exynos-vidi-debug', 'full', ('apply',),
+     check_runtime.runtime('arm-exynos-vidi-debug'),
+     'runtime-exynos-vidi on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API '
+     'kernels'),
 ]
 
 

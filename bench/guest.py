@@ -24,9 +24,10 @@ from check_build import lost_options
 from common import CACHE, CONFIGS, Failure, run, say
 
 # A guest's kernel is tinyconfig plus its fragments from configs/, in order.
-# 'driver' is the DRM driver card0 must have (None: no DRM device may
-# appear), 'probe' the dumbprobe runs after the kselftests, 'base_oops' a
-# pattern the base kernel's console must show when it is expected to oops.
+# 'driver' is the DRM driver the tests run on (None: 'absent' names a driver
+# that must not bind), 'probe' the dumbprobe runs after the kselftests,
+# 'base_oops' a pattern the base kernel's console must show when it is
+# expected to oops, 'patched_log' one the patched kernel's must show.
 GUESTS = {
     'x86_64-vkms': {
         'karch': 'x86_64', 'cross': '', 'debarch': 'amd64',
@@ -51,7 +52,7 @@ GUESTS = {
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
         'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config'],
         'driver': 'exynos', 'console': 'ttySAC1',
-        'probe': ['prime', 'exhaust 1920 1080'],
+        'probe': ['prime', 'import', 'exhaust 1920 1080'],
         'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
                  '-serial', 'null', '-serial', 'mon:stdio'],
         'timeout': 240,
@@ -68,7 +69,8 @@ GUESTS = {
         'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
         'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-vidi.config'],
-        'driver': 'exynos', 'console': 'ttySAC1', 'probe': ['prime'],
+        'driver': 'exynos', 'console': 'ttySAC1',
+        'probe': ['prime', 'import'],
         'setup': 'echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
         'fbdev': True,
         'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
@@ -80,8 +82,9 @@ GUESTS = {
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
         'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
                     'guest-arm-exynos-iommu.config'],
-        'driver': None, 'console': 'ttySAC1', 'probe': [],
-        'base_oops': r'PC is at arm_iommu_attach_device',
+        'driver': None, 'absent': 'exynos', 'console': 'ttySAC1',
+        'probe': [],
+        'base_oops': r'PC is at __arm_iommu_attach_device',
         'patched_log': r'failed to bind \S+\.fimd .*: -19',
         'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
                  '-serial', 'null', '-serial', 'mon:stdio'],
@@ -89,10 +92,33 @@ GUESTS = {
     },
 }
 
-# The series' kselftests the guests run, each printing TAP.
+# The debug variant of a guest (full tier): the same machine and tests on
+# kernels with KASAN, kmemleak, lockdep, DEBUG_VM and DMA API debugging,
+# base and patched alike; slower, so with more time.
+for _name in ('x86_64-vkms', 'arm-vexpress', 'arm-exynos', 'arm-exynos-vidi'):
+    GUESTS[_name + '-debug'] = dict(
+        GUESTS[_name], configs=GUESTS[_name]['configs'] +
+        ['guest-debug.config'], debug=True,
+        timeout=3 * GUESTS[_name]['timeout'])
+
+# The series' kselftests, each printing TAP: every guest runs the first,
+# the Exynos guests all of them (exynos_gem skips elsewhere).
 KSELFTESTS = ('dumb_buffers', 'exynos_gem')
 
+
+def kselftests(guest):
+    return KSELFTESTS if GUESTS[guest]['driver'] == 'exynos' \
+        else KSELFTESTS[:1]
+
 MARK = '@@@dumb-kmap@@@'
+
+# Debug variants: let kmemleak look for objects the tests leaked (an object
+# must be unreferenced for two scans, a few seconds apart, to be reported).
+LEAKSCAN = '''sleep 5
+echo scan > /sys/kernel/debug/kmemleak
+sleep 5
+echo scan > /sys/kernel/debug/kmemleak
+'''
 
 # Run where fbdev emulation is on: wait for fb0, then report what debugfs
 # says about the kernel mapping of the framebuffers there are now (only
@@ -136,6 +162,8 @@ while [ $i -lt 100 ]; do
 done
 ls /dev/dri > /tmp/dri 2>&1
 echo "%(mark)s dri $(cat /tmp/dri | tr '\n' ' ')"
+for d in /sys/kernel/debug/dri/[0-9]*; do cut -d' ' -f1 $d/name; done > /tmp/drivers 2>/dev/null
+echo "%(mark)s drivers $(sort -u /tmp/drivers | tr '\n' ' ')"
 if [ -n "$card" ]; then
 	export DRM_DEVICE=/dev/dri/card$card
 	echo "%(mark)s driver $drv"
@@ -151,6 +179,7 @@ for t in %(kselftests)s; do
 	echo "%(mark)s kselftest $t exit $?"
 done
 %(probes)s
+%(leakscan)s
 dmesg > /tmp/test.log
 for t in %(kselftests)s; do
 	echo "%(mark)s begin kselftest-$t"
@@ -278,7 +307,8 @@ def selftests(guest, tree):
     run(['make', '-C', os.path.join(tree, 'tools/testing/selftests'),
          'TARGETS=drm', 'ARCH=' + g['karch'], 'CROSS_COMPILE=' + g['cross'],
          'O=' + out, 'LDFLAGS=-static', 'KHDR_INCLUDES=-isystem ' + hdr])
-    progs = {t: os.path.join(out, 'kselftest', 'drm', t) for t in KSELFTESTS}
+    progs = {t: os.path.join(out, 'kselftest', 'drm', t)
+             for t in kselftests(guest)}
     probe = os.path.join(out, 'dumbprobe')
     run([g['cross'] + 'gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
          '-isystem', hdr, '-o', probe, os.path.join(GUEST_SRC,
@@ -374,10 +404,12 @@ def initramfs(guest, programs):
                         for p in g['probe'])
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
-        f.write(INIT % {'mark': MARK, 'kselftests': ' '.join(KSELFTESTS),
+        f.write(INIT % {'mark': MARK,
+                        'kselftests': ' '.join(kselftests(guest)),
                         'probes': probes, 'driver': g['driver'] or '',
                         'setup': g.get('setup', ''),
-                        'fbdev': FBDEV if g.get('fbdev') else ''})
+                        'fbdev': FBDEV if g.get('fbdev') else '',
+                        'leakscan': LEAKSCAN if g.get('debug') else ''})
     os.chmod(init, 0o755)
     archive = root + '.cpio'
     files = subprocess.run(['find', '.'], cwd=root, check=True,
@@ -386,6 +418,11 @@ def initramfs(guest, programs):
         subprocess.run(['cpio', '-o', '-H', 'newc', '--quiet'], cwd=root,
                        input=files, stdout=out, check=True)
     return archive
+
+
+CRASH = re.compile(rb'Internal error: Oops|Kernel panic - not syncing|'
+                   rb'general protection fault')
+CRASH_GRACE = 3
 
 
 def boot(guest, variant, image, archive, devicetree=None):
@@ -405,6 +442,7 @@ def boot(guest, variant, image, archive, devicetree=None):
     done = ('%s done' % MARK).encode()
     t0 = time.monotonic()
     code = None
+    crashed = None
     with open(log, 'wb') as out, subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -419,7 +457,14 @@ def boot(guest, variant, image, archive, devicetree=None):
                 seen = (seen + chunk)[-4096:]
                 if done in seen:
                     break
+                if crashed is None and CRASH.search(seen):
+                    crashed = time.monotonic()
             elif ready or proc.poll() is not None:
+                break
+            # A crashed kernel (oops=panic) may hang instead of rebooting:
+            # stop once it has been quiet for a while after the report.
+            if crashed is not None and not chunk and \
+                    time.monotonic() - crashed > CRASH_GRACE:
                 break
         if proc.poll() is None:
             proc.kill()

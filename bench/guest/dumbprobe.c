@@ -19,6 +19,9 @@
  *                               the CRC of a vkms buffer of the same pixels:
  *                               vkms reads the pixels through a kernel
  *                               mapping of the exporter's buffer (vmap)
+ *   dumbprobe import            the other way round, for Exynos: import a
+ *                               one-page vkms buffer and print the flags
+ *                               and size DRM_IOCTL_EXYNOS_GEM_GET reports
  *
  * The device is the first /dev/dri/card* that offers dumb buffers, or the
  * one named in DRM_DEVICE.  Every result line starts with "dumbprobe:" and
@@ -41,6 +44,7 @@
 #include <drm/drm.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_mode.h>
+#include <drm/exynos_drm.h>
 
 #define MAX_BUFFERS	4096
 
@@ -353,33 +357,50 @@ static int scan_out(int fd, uint32_t crtc, uint32_t conn,
 	return xioctl(fd, DRM_IOCTL_MODE_SETCRTC, &arg);
 }
 
-/* vkms's CRC of the third frame after capture starts on its first CRTC. */
-static int read_crc(int fd, unsigned long *crc)
+/*
+ * vkms's CRC of its first CRTC, from the third entry after capture starts
+ * (the first may still show the previous framebuffer). Returns 0, or the
+ * step that failed, with errno in *err.
+ */
+static const char *read_crc(int fd, unsigned long *crc, int *err)
 {
 	char path[80], line[64];
+	int i, data, valid = 0;
 	unsigned long frame;
 	struct stat st;
 	FILE *f;
-	int i;
 
+	*err = 0;
 	if (fstat(fd, &st))
-		return -1;
+		return "fstat";
 	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/crtc-0/crc/control",
 		 minor(st.st_rdev));
 	f = fopen(path, "w");
-	if (!f || fputs("auto", f) < 0 || fclose(f))
-		return -1;
+	if (!f || fputs("auto", f) < 0 || fclose(f)) {
+		*err = errno;
+		return "crc-control";
+	}
 	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/crtc-0/crc/data",
 		 minor(st.st_rdev));
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	for (i = 0; i < 3; i++)
-		if (!fgets(line, sizeof(line), f) ||
-		    sscanf(line, "%lx %lx", &frame, crc) != 2)
+	data = open(path, O_RDONLY | O_CLOEXEC);
+	if (data < 0) {
+		*err = errno;
+		return "crc-open";
+	}
+	/* Each read() returns one entry, waiting for it if need be. */
+	for (i = 0; i < 16 && valid < 3; i++) {
+		ssize_t len = read(data, line, sizeof(line) - 1);
+
+		if (len <= 0) {
+			*err = len ? errno : 0;
 			break;
-	fclose(f);
-	return i == 3 ? 0 : -1;
+		}
+		line[len] = '\0';
+		if (sscanf(line, "%lx %lx", &frame, crc) == 2)
+			valid++;
+	}
+	close(data);
+	return valid == 3 ? NULL : "crc-read";
 }
 
 /* A dumb buffer of fd for mode, filled from seed, and a framebuffer of it. */
@@ -406,8 +427,8 @@ static int prime(int exp)
 	uint32_t crtc, conn, fb_imp = 0, fb_nat, fb_oth;
 	struct drm_prime_handle out = { 0 }, in = { 0 };
 	struct drm_mode_modeinfo mode;
-	int imp, ret, set = 1;
-	const char *step;
+	const char *step, *crc_step = NULL;
+	int imp, ret, set = 1, crc_err = 0;
 
 	imp = open_driver("vkms");
 	step = "no-vkms";
@@ -436,26 +457,70 @@ static int prime(int exp)
 		goto report;
 	step = "scanout-imported";
 	set = scan_out(imp, crtc, conn, &mode, fb_imp);
-	if (set || read_crc(imp, &crc_imported))
+	if (set)
+		goto report;
+	crc_step = read_crc(imp, &crc_imported, &crc_err);
+	if (crc_step)
 		goto report;
 	step = "scanout-native";
-	if (scan_out(imp, crtc, conn, &mode, fb_nat) ||
-	    read_crc(imp, &crc_native))
+	if (scan_out(imp, crtc, conn, &mode, fb_nat))
+		goto report;
+	crc_step = read_crc(imp, &crc_native, &crc_err);
+	if (crc_step)
 		goto report;
 	step = "scanout-other";
-	if (scan_out(imp, crtc, conn, &mode, fb_oth) ||
-	    read_crc(imp, &crc_other))
+	if (scan_out(imp, crtc, conn, &mode, fb_oth))
+		goto report;
+	crc_step = read_crc(imp, &crc_other, &crc_err);
+	if (crc_step)
 		goto report;
 	step = "done";
 report:
 	ret = strcmp(step, "done") || crc_imported != crc_native ||
 	      crc_native == crc_other;
-	printf("dumbprobe: prime mode=%ux%u step=%s setcrtc=%s "
-	       "crc_imported=0x%08lx crc_native=0x%08lx crc_other=0x%08lx "
-	       "match=%s\n", imp < 0 ? 0 : mode.hdisplay,
-	       imp < 0 ? 0 : mode.vdisplay, step, errname(set), crc_imported,
-	       crc_native, crc_other, ret ? "no" : "yes");
+	printf("dumbprobe: prime mode=%ux%u step=%s setcrtc=%s crc_step=%s "
+	       "crc_errno=%d crc_imported=0x%08lx crc_native=0x%08lx "
+	       "crc_other=0x%08lx match=%s\n", imp < 0 ? 0 : mode.hdisplay,
+	       imp < 0 ? 0 : mode.vdisplay, step, errname(set),
+	       crc_step ? crc_step : "none", crc_err, crc_imported, crc_native,
+	       crc_other, ret ? "no" : "yes");
 	return ret;
+}
+
+static int import(int imp)
+{
+	struct drm_prime_handle out = { 0 }, in = { 0 };
+	struct drm_exynos_gem_info info = { 0 };
+	struct drm_mode_map_dumb map = { 0 };
+	struct drm_mode_create_dumb buf;
+	const char *step = "no-vkms";
+	int exp, mapped = 1;
+
+	exp = open_driver("vkms");
+	if (exp < 0)
+		goto report;
+	step = "export";
+	if (create(exp, 1024, 1, &buf))
+		goto report;
+	out.handle = buf.handle;
+	out.flags = DRM_CLOEXEC | DRM_RDWR;
+	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
+		goto report;
+	step = "import";
+	in.fd = out.fd;
+	if (xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
+		goto report;
+	step = "gem-get";
+	info.handle = in.handle;
+	if (xioctl(imp, DRM_IOCTL_EXYNOS_GEM_GET, &info))
+		goto report;
+	map.handle = in.handle;
+	mapped = xioctl(imp, DRM_IOCTL_MODE_MAP_DUMB, &map);
+	step = "done";
+report:
+	printf("dumbprobe: import step=%s flags=%u size=%llu map=%s\n", step,
+	       info.flags, (unsigned long long)info.size, errname(mapped));
+	return strcmp(step, "done") != 0;
 }
 
 int main(int argc, char **argv)
@@ -465,7 +530,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s exhaust|latency|vmalloc W H [N] | "
-			"prime\n", argv[0]);
+			"prime | import\n", argv[0]);
 		return 2;
 	}
 	fd = open_device();
@@ -475,6 +540,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "prime"))
 		return prime(fd);
+	if (!strcmp(argv[1], "import"))
+		return import(fd);
 	if (argc < 4)
 		return 2;
 	w = strtoul(argv[2], NULL, 0);
