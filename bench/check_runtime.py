@@ -164,10 +164,17 @@ def run_variant(name, variant, image, archive, devicetree):
     return result, problems
 
 
-def compare(results):
+def compare(name, results):
     """Per-test table and the problems of the patched kernel."""
     base, patched = results['base'], results['patched']
     problems = []
+    for phase in ('boot_reports', 'test_reports'):
+        for report in patched[phase]:
+            for pattern, what in g.GUESTS[name].get('fixed', []):
+                if re.search(pattern, report[1]):
+                    problems.append('patched kernel prints a report the '
+                                    'series fixes (%s): %s: %s' % (
+                                        what, report[0], report[1]))
     names = sorted(set(base['tap']) | set(patched['tap']))
     say('    %-52s %-6s %s' % ('test', 'base', 'patched'))
     for name in names:
@@ -216,7 +223,7 @@ def runtime(name):
             if result is None:
                 return problems
             results[variant] = result
-        problems += compare(results)
+        problems += compare(name, results)
         out = os.path.join(g.LOGS, 'runtime-%s.json' % name)
         with open(out, 'w') as f:
             json.dump(results, f, indent=1, sort_keys=True)
