@@ -134,6 +134,49 @@ def sparse_set(arch, tree, old, new):
             if os.path.exists(os.path.join(build_dir(arch), p[:-2] + '.o'))}
 
 
+def toolchain(arch):
+    """What, besides the trees, decides a step's warnings: the compiler
+    and sparse, by version."""
+    _, cross = ARCHES[arch]
+    _, gcc = run([cross + 'gcc', '--version'], check=False)
+    _, sp = run([tools.sparse(), '--version'], check=False)
+    return [(gcc or '').split('\n')[0], (sp or '').strip()]
+
+
+def step_key(common, old_tree, new_tree):
+    """A bisect step, by content: the tree before and after the patch (the
+    sparse set is their difference), the base, the fragment, the tools."""
+    return hashlib.sha256(json.dumps(common + [old_tree, new_tree]).encode()
+                          ).hexdigest()
+
+
+def unchanged_run(arch, tree, ctx, common):
+    """The verdicts of the last run, if every step of this one is the same
+    and the build tree still holds the last step (None otherwise)."""
+    record = os.path.join(build_dir(arch), '.bisect-steps.json')
+    if not os.path.exists(record):
+        return None
+    saved = json.load(open(record))
+    prev = git(tree, 'rev-parse', 'base^{tree}')
+    verdicts = []
+    for sha, name in ctx.commits:
+        now = git(tree, 'rev-parse', sha + '^{tree}')
+        verdict = saved['steps'].get(step_key(common, prev, now))
+        if verdict is None:
+            return None
+        verdicts.append((name, verdict))
+        prev = now
+    if saved.get('built') != prev:
+        return None
+    return verdicts
+
+
+def save_steps(arch, steps, built):
+    record = os.path.join(build_dir(arch), '.bisect-steps.json')
+    with open(record, 'w') as f:
+        json.dump({'steps': steps, 'built': built}, f)
+
+
 def bisect(arch):
     def check(ctx):
         tree = ctx.tree
@@ -141,6 +184,20 @@ def bisect(arch):
         base_sha = git(tree, 'rev-parse', 'base')
         frag = os.path.join(CONFIGS, arch + '.config')
         key = [base_sha, hashlib.sha256(open(frag, 'rb').read()).hexdigest()]
+        common = key + toolchain(arch)
+        verdicts = unchanged_run(arch, tree, ctx, common)
+        if verdicts is not None:
+            # Same base, fragment, tools and trees as the last run, whose
+            # build tree is still at the last patch: its verdicts stand.
+            problems = []
+            for name, verdict in verdicts:
+                say('    %s: unchanged since the last run: builds, sparse on '
+                    '%d objects, %s' % (name, verdict['objs'],
+                                        '%d new warnings' % len(verdict['new'])
+                                        if verdict['new'] else
+                                        'no new warning'))
+                problems += ['%s: %s' % (name, w) for w in verdict['new']]
+            return problems
         known = os.path.join(build_dir(arch), '.base-warnings.json')
         baseline = None
         if os.path.exists(known):
@@ -170,6 +227,9 @@ def bisect(arch):
                 'objects: %d warnings' % (len(baseline), len(base_objs),
                                           len(sparse_base)))
             prev = 'base'
+            prev_tree = git(tree, 'rev-parse', 'base^{tree}')
+            steps = {}
+            save_steps(arch, steps, None)
             for sha, name in ctx.commits:
                 git(tree, 'checkout', '-q', '--detach', sha)
                 try:
@@ -184,6 +244,11 @@ def bisect(arch):
                     name, len(objs), '%d new warnings' % len(new)
                     if new else 'no new warning'))
                 problems += ['%s: %s' % (name, w) for w in new]
+                now = git(tree, 'rev-parse', sha + '^{tree}')
+                steps[step_key(common, prev_tree, now)] = {
+                    'objs': len(objs), 'new': new}
+                prev_tree = now
+            save_steps(arch, steps, prev_tree)
         finally:
             git(tree, 'checkout', '-q', '--detach', head)
         return problems

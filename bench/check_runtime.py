@@ -67,6 +67,10 @@ def probe_tests(probes):
             im.get('step') == 'done' and im.get('flags') == '0' and
             im.get('size') == '4096' and im.get('map') == 'EINVAL') \
             else 'fail'
+    if 'modetest' in probes:
+        mt = probes['modetest']
+        tap['probe.modetest'] = 'pass' if mt.get('rc') == '0' and \
+            mt.get('set') == 'yes' else 'fail'
     if 'prime' in probes:
         tap['probe.prime_import_vkms'] = 'pass' if probes['prime'].get(
             'match') == 'yes' else 'fail'

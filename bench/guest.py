@@ -83,7 +83,7 @@ GUESTS = {
         'probe': ['prime', 'import'],
         'fixed': EXYNOS_FIXED,
         'setup': 'echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
-        'fbdev': True,
+        'fbdev': True, 'modetest': True,
         'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
                  '-serial', 'null', '-serial', 'mon:stdio'],
         'timeout': 240,
@@ -123,6 +123,17 @@ def kselftests(guest):
 
 MARK = '@@@dumb-kmap@@@'
 
+# libdrm's modetest sets the first mode of the first connected connector
+# with its test pattern in a dumb buffer, then (stdin at its end) restores
+# and exits: KMS on a userspace buffer without a kernel mapping.
+MODETEST = r'''conn=$(modetest -M %(driver)s -c 2>/dev/null | awk '$3 == "connected" {print $1; exit}')
+modetest -M %(driver)s -s "$conn:#0" < /dev/null > /tmp/modetest.log 2>&1
+rc=$?
+grep -q '^setting mode' /tmp/modetest.log && set=yes || set=no
+echo "dumbprobe: modetest connector=${conn:-none} rc=$rc set=$set" >> /tmp/probe.log
+sed 's/^/modetest: /' /tmp/modetest.log | head -20 >> /tmp/probe.log
+'''
+
 # Debug variants: let kmemleak look for objects the tests leaked (an object
 # must be unreferenced for two scans, a few seconds apart, to be reported).
 LEAKSCAN = '''sleep 5
@@ -150,7 +161,7 @@ LOGS = os.path.join(CACHE, 'logs')
 
 INIT = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -190,6 +201,7 @@ for t in %(kselftests)s; do
 	echo "%(mark)s kselftest $t exit $?"
 done
 %(probes)s
+%(modetest)s
 %(leakscan)s
 dmesg > /tmp/test.log
 for t in %(kselftests)s; do
@@ -337,41 +349,74 @@ def host_release():
     return m.group(1)
 
 
-def busybox(guest):
-    """A statically linked busybox for the guest's Debian architecture.
+def debian_packages(arch, packages):
+    """Debian packages of the machine's release for arch, unpacked (not
+    installed: nothing runs on the host) into one directory of the cache,
+    fetched from the machine's mirror through a private apt
+    configuration.  Returns the directory."""
+    top = os.path.join(CACHE, 'guest', '%s-%s' % ('+'.join(packages), arch))
+    if os.path.isdir(top):
+        return top
+    env = base.apt_env(host_release(), os.path.join(CACHE, 'apt-' + arch),
+                       arch)
+    code, out = run(['apt-get', 'update'], env=env, check=False)
+    if code or re.search(r'^(Err:|E: )', out or '', re.M):
+        raise Failure('apt-get update for %s failed: is the network '
+                      'down?\n%s' % (arch, (out or '')[-800:]))
+    tmp = top + '.partial'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    code, out = run(['apt-get', 'download'] + list(packages), cwd=tmp,
+                    env=env, check=False)
+    if code:
+        raise Failure('apt-get download %s for %s failed:\n%s' % (
+            ' '.join(packages), arch, (out or '')[-800:]))
+    for deb in sorted(n for n in os.listdir(tmp) if n.endswith('.deb')):
+        run(['dpkg-deb', '-x', os.path.join(tmp, deb),
+             os.path.join(tmp, 'root')])
+    os.rename(os.path.join(tmp, 'root'), top)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return top
 
-    amd64 uses the machine's own (package busybox-static); other
-    architectures get busybox-static from the machine's release on its
-    mirror, through a private apt configuration, unpacked into the cache.
-    """
+
+def busybox(guest):
+    """A statically linked busybox for the guest's Debian architecture:
+    the machine's own (package busybox-static) on amd64, the package of
+    the machine's release from its mirror for other architectures."""
     arch = GUESTS[guest]['debarch']
     if arch == 'amd64':
         path = '/bin/busybox'
     else:
-        top = os.path.join(CACHE, 'guest', 'busybox-' + arch)
-        path = os.path.join(top, 'bin', 'busybox')
-        if not os.path.exists(path):
-            env = base.apt_env(host_release(),
-                               os.path.join(CACHE, 'apt-' + arch), arch)
-            code, out = run(['apt-get', 'update'], env=env, check=False)
-            if code or re.search(r'^(Err:|E: )', out or '', re.M):
-                raise Failure('apt-get update for %s failed: is the network '
-                              'down?\n%s' % (arch, (out or '')[-800:]))
-            tmp = top + '.partial'
-            shutil.rmtree(tmp, ignore_errors=True)
-            os.makedirs(tmp)
-            run(['apt-get', 'download', 'busybox-static'], cwd=tmp, env=env)
-            debs = [n for n in os.listdir(tmp) if n.endswith('.deb')]
-            run(['dpkg-deb', '-x', os.path.join(tmp, debs[0]),
-                 os.path.join(tmp, 'root')])
-            shutil.rmtree(top, ignore_errors=True)
-            os.rename(os.path.join(tmp, 'root'), top)
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(debian_packages(arch, ['busybox-static']),
+                            'bin', 'busybox')
     with open(path, 'rb') as f:
         if b'/ld-linux' in f.read(8192):
             raise Failure('%s is linked dynamically; the guest needs the one '
                           'from busybox-static' % path)
     return path
+
+
+# libdrm's modetest and what it needs at run time, from Debian's packages.
+MODETEST_PACKAGES = ['libc6', 'libdrm2', 'libdrm-tests']
+MODETEST_FILES = [r'usr/bin/modetest$', r'lib/ld-linux[^/]*\.so\.\d+$',
+                  r'lib/[^/]+-linux-gnu[^/]*/(ld-linux|libc|libm|libdrm)'
+                  r'[^/]*\.so[.\d]*$']
+
+
+def modetest_files(guest):
+    """{path in the guest: path on the host} for modetest."""
+    top = debian_packages(GUESTS[guest]['debarch'], MODETEST_PACKAGES)
+    found = {}
+    for dirpath, _, names in os.walk(top):
+        for name in names:
+            host = os.path.join(dirpath, name)
+            rel = os.path.relpath(host, top)
+            if any(re.search(pattern, rel) for pattern in MODETEST_FILES):
+                found[rel] = host
+    if not any(rel.endswith('bin/modetest') for rel in found):
+        raise Failure('libdrm-tests for %s holds no modetest' %
+                      GUESTS[guest]['debarch'])
+    return found
 
 
 def dtb(guest, variant, tree):
@@ -411,6 +456,11 @@ def initramfs(guest, programs):
     shutil.copy(busybox(guest), os.path.join(root, 'bin', 'busybox'))
     for name, path in programs.items():
         shutil.copy(path, os.path.join(root, 'tests', name))
+    if g.get('modetest'):
+        for rel, host in modetest_files(guest).items():
+            os.makedirs(os.path.join(root, os.path.dirname(rel)),
+                        exist_ok=True)
+            shutil.copy(host, os.path.join(root, rel), follow_symlinks=True)
     probes = '\n'.join('/tests/dumbprobe %s >> /tmp/probe.log 2>&1' % p
                         for p in g['probe'])
     init = os.path.join(root, 'init')
@@ -420,7 +470,9 @@ def initramfs(guest, programs):
                         'probes': probes, 'driver': g['driver'] or '',
                         'setup': g.get('setup', ''),
                         'fbdev': FBDEV if g.get('fbdev') else '',
-                        'leakscan': LEAKSCAN if g.get('debug') else ''})
+                        'leakscan': LEAKSCAN if g.get('debug') else '',
+                        'modetest': MODETEST % {'driver': g['driver']}
+                                    if g.get('modetest') else ''})
     os.chmod(init, 0o755)
     archive = root + '.cpio'
     files = subprocess.run(['find', '.'], cwd=root, check=True,
