@@ -57,10 +57,11 @@ CHECKS = [
     ('runtime-x86_64', 'ci', ('apply',), check_runtime.runtime('x86_64-vkms'),
      'QEMU x86_64 with vkms: base and patched kernels run the kselftest'),
     ('runtime-arm', 'ci', ('apply',), check_runtime.runtime('arm-vexpress'),
-     'QEMU vexpress-a9 with pl111: base and patched kernels run the kselftest'),
+     'QEMU vexpress-a9 with pl111: base and patched kernels run the kselftest, '
+     'PRIME and CMA probes'),
     ('runtime-exynos', 'ci', ('apply',), check_runtime.runtime('arm-exynos'),
      'QEMU smdkc210 with Exynos FIMD: base and patched kernels run the '
-     'kselftests and the memory exhaustion probe'),
+     'kselftests, PRIME and CMA probes'),
     ('runtime-exynos-vidi', 'ci', ('apply',),
      check_runtime.runtime('arm-exynos-vidi'),
      'QEMU smdkc210 with Exynos VIDI and fbdev: the fbdev buffer is mapped, '
@@ -69,21 +70,16 @@ CHECKS = [
      check_runtime.runtime('arm-exynos-iommu'),
      'QEMU smdkc210, EXYNOS_IOMMU=y, FIMD without IOMMU: base oopses, '
      'patched boots'),
-    ('runtime-x86_64-debug', 'full', ('apply',),
-     check_runtime.runtime('x86_64-vkms-debug'),
-     'runtime-x86_64 on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API kernels'),
-    ('runtime-arm-debug', 'full', ('apply',),
-     check_runtime.runtime('arm-vexpress-debug'),
-     'runtime-arm on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API kernels'),
-    ('runtime-exynos-debug', 'full', ('apply',),
-     check_runtime.runtime('arm-exynos-debug'),
-     'runtime-exynos on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API '
-     'kernels'),
-    ('runtime-exynos-vidi-debug', 'full', ('apply',),
-     check_runtime.runtime('arm-exynos-vidi-debug'),
-     'runtime-exynos-vidi on KASAN, kmemleak, lockdep, DEBUG_VM, DMA-API '
-     'kernels'),
 ]
+
+# The debug variants of the CI guests (full tier).
+for _check, _guest in (('x86_64', 'x86_64-vkms'), ('arm', 'arm-vexpress'),
+                       ('exynos', 'arm-exynos'),
+                       ('exynos-vidi', 'arm-exynos-vidi')):
+    CHECKS.append(('runtime-%s-debug' % _check, 'full', ('apply',),
+                   check_runtime.runtime(_guest + '-debug'),
+                   'runtime-%s on KASAN, kmemleak, lockdep, DEBUG_VM and '
+                   'DMA-API debug kernels' % _check))
 
 
 # Commands the CI tier runs, and the package that brings each.
@@ -129,7 +125,7 @@ def main(full=False, only=None, list_only=False):
         chosen = [c for c in CHECKS if c[0] in names or c[0] == 'apply']
     if list_only:
         for name, t, _, _, what in CHECKS:
-            say('%-15s %-4s %s' % (name, t, what))
+            say('%-25s %-4s %s' % (name, t, what))
         return 0
 
     missing = missing_tools(full)

@@ -37,6 +37,17 @@ EXYNOS_FIXED = [
     (r'dma-buf\.c:\d+ at dma_buf_vmap',
      'vmap of an Exynos buffer by a PRIME importer (GEM DMA helpers)'),
 ]
+# What every smdkc210 (Exynos4210) guest shares: the machine, its console
+# (the second UART), the test device tree.
+SMDKC210 = {
+    'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
+    'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
+    'console': 'ttySAC1',
+    'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
+             '-serial', 'null', '-serial', 'mon:stdio'],
+    'timeout': 240,
+}
+
 GUESTS = {
     'x86_64-vkms': {
         'karch': 'x86_64', 'cross': '', 'debarch': 'amd64',
@@ -56,51 +67,32 @@ GUESTS = {
         'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
         'timeout': 240,
     },
-    'arm-exynos': {
-        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
-        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
-        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config'],
-        'driver': 'exynos', 'console': 'ttySAC1',
-        'probe': ['prime', 'import', 'exhaust 1920 1080'],
-        'fixed': EXYNOS_FIXED,
-        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
-                 '-serial', 'null', '-serial', 'mon:stdio'],
-        'timeout': 240,
-    },
-    # The same machine with the Exynos SYSMMU driver: FIMD has no IOMMU in
-    # the test device tree, so the base oopses in exynos_drm_bind(); with
-    # the series, FIMD fails to bind and the system boots without DRM.
+    'arm-exynos': dict(
+        SMDKC210,
+        configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config'],
+        driver='exynos', probe=['prime', 'import', 'exhaust 1920 1080'],
+        fixed=EXYNOS_FIXED),
     # The Exynos DRM driver with its virtual display, VIDI, alone: commits
     # complete (timer vblanks), so fbdev emulation runs.  The test connects
     # the display, which starts fbdev, checks the fbdev buffer, then runs
     # the kselftests with fbdev restoring its mode whenever a test closes
     # the device.
-    'arm-exynos-vidi': {
-        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
-        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
-        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-vidi.config'],
-        'driver': 'exynos', 'console': 'ttySAC1',
-        'probe': ['prime', 'import'],
-        'fixed': EXYNOS_FIXED,
-        'setup': 'echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
-        'fbdev': True, 'modetest': True,
-        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
-                 '-serial', 'null', '-serial', 'mon:stdio'],
-        'timeout': 240,
-    },
-    'arm-exynos-iommu': {
-        'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
-        'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-exynos.dts',
-        'configs': ['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
-                    'guest-arm-exynos-iommu.config'],
-        'driver': None, 'absent': 'exynos', 'console': 'ttySAC1',
-        'probe': [],
-        'base_oops': r'PC is at __arm_iommu_attach_device',
-        'patched_log': r'failed to bind \S+\.fimd .*: -19',
-        'qemu': ['qemu-system-arm', '-machine', 'smdkc210',
-                 '-serial', 'null', '-serial', 'mon:stdio'],
-        'timeout': 240,
-    },
+    'arm-exynos-vidi': dict(
+        SMDKC210,
+        configs=['guest-arm-exynos.config', 'guest-arm-exynos-vidi.config'],
+        driver='exynos', probe=['prime', 'import'], fixed=EXYNOS_FIXED,
+        setup='echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
+        fbdev=True, modetest=True),
+    # The same machine with the Exynos SYSMMU driver: FIMD has no IOMMU in
+    # the test device tree, so the base oopses in exynos_drm_bind(); with
+    # the series, FIMD fails to bind and the system boots without Exynos.
+    'arm-exynos-iommu': dict(
+        SMDKC210,
+        configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
+                 'guest-arm-exynos-iommu.config'],
+        driver=None, absent='exynos', probe=[],
+        base_oops=r'PC is at __arm_iommu_attach_device',
+        patched_log=r'failed to bind \S+\.fimd .*: -19'),
 }
 
 # The debug variant of a guest (full tier): the same machine and tests on

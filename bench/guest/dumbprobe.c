@@ -420,15 +420,46 @@ static int pattern_fb(int fd, const struct drm_mode_modeinfo *mode,
 	return fb_id ? add_fb(fd, buf, buf->handle, fb_id) : 0;
 }
 
+/* Hand a buffer of exp to imp through PRIME; *step says how far it got. */
+static int share(int exp, uint32_t handle, int imp, uint32_t *imported,
+		 const char **step)
+{
+	struct drm_prime_handle out = {
+		.handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+	struct drm_prime_handle in = { 0 };
+	int ret;
+
+	*step = "export";
+	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
+		return -1;
+	*step = "import";
+	in.fd = out.fd;
+	ret = xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in);
+	close(out.fd);
+	*imported = in.handle;
+	return ret;
+}
+
 static int prime(int exp)
 {
 	unsigned long crc_imported = 0, crc_native = 0, crc_other = 0;
 	struct drm_mode_create_dumb ebuf, nbuf, obuf;
-	uint32_t crtc, conn, fb_imp = 0, fb_nat, fb_oth;
-	struct drm_prime_handle out = { 0 }, in = { 0 };
+	uint32_t crtc, conn, fb_imp = 0, fb_nat = 0, fb_oth = 0;
+	uint32_t handle = 0;
 	struct drm_mode_modeinfo mode;
 	const char *step, *crc_step = NULL;
-	int imp, ret, set = 1, crc_err = 0;
+	int i, imp, ret, set = 1, crc_err = 0;
+	/* The imported buffer, vkms's of the same pixels, one of others. */
+	const struct {
+		const char *step;
+		uint32_t *fb;
+		unsigned long *crc;
+	} scans[] = {
+		{ "scanout-imported", &fb_imp, &crc_imported },
+		{ "scanout-native", &fb_nat, &crc_native },
+		{ "scanout-other", &fb_oth, &crc_other },
+	};
 
 	imp = open_driver("vkms");
 	step = "no-vkms";
@@ -438,42 +469,25 @@ static int prime(int exp)
 	if (first_output(imp, &crtc, &conn, &mode))
 		goto report;
 	step = "export";
-	if (pattern_fb(exp, &mode, 0x5a5a5a5a, &ebuf, NULL))
-		goto report;
-	out.handle = ebuf.handle;
-	out.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
-		goto report;
-	step = "import";
-	in.fd = out.fd;
-	if (xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
+	if (pattern_fb(exp, &mode, 0x5a5a5a5a, &ebuf, NULL) ||
+	    share(exp, ebuf.handle, imp, &handle, &step))
 		goto report;
 	step = "addfb";
-	if (add_fb(imp, &ebuf, in.handle, &fb_imp))
+	if (add_fb(imp, &ebuf, handle, &fb_imp))
 		goto report;
 	step = "vkms-buffers";
 	if (pattern_fb(imp, &mode, 0x5a5a5a5a, &nbuf, &fb_nat) ||
 	    pattern_fb(imp, &mode, 0x0f0f0f0f, &obuf, &fb_oth))
 		goto report;
-	step = "scanout-imported";
-	set = scan_out(imp, crtc, conn, &mode, fb_imp);
-	if (set)
-		goto report;
-	crc_step = read_crc(imp, &crc_imported, &crc_err);
-	if (crc_step)
-		goto report;
-	step = "scanout-native";
-	if (scan_out(imp, crtc, conn, &mode, fb_nat))
-		goto report;
-	crc_step = read_crc(imp, &crc_native, &crc_err);
-	if (crc_step)
-		goto report;
-	step = "scanout-other";
-	if (scan_out(imp, crtc, conn, &mode, fb_oth))
-		goto report;
-	crc_step = read_crc(imp, &crc_other, &crc_err);
-	if (crc_step)
-		goto report;
+	for (i = 0; i < 3; i++) {
+		step = scans[i].step;
+		set = scan_out(imp, crtc, conn, &mode, *scans[i].fb);
+		if (set)
+			goto report;
+		crc_step = read_crc(imp, scans[i].crc, &crc_err);
+		if (crc_step)
+			goto report;
+	}
 	step = "done";
 report:
 	ret = strcmp(step, "done") || crc_imported != crc_native ||
@@ -489,7 +503,7 @@ report:
 
 static int import(int imp)
 {
-	struct drm_prime_handle out = { 0 }, in = { 0 };
+	uint32_t handle = 0;
 	struct drm_exynos_gem_info info = { 0 };
 	struct drm_mode_map_dumb map = { 0 };
 	struct drm_mode_create_dumb buf;
@@ -500,21 +514,14 @@ static int import(int imp)
 	if (exp < 0)
 		goto report;
 	step = "export";
-	if (create(exp, 1024, 1, &buf))
-		goto report;
-	out.handle = buf.handle;
-	out.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
-		goto report;
-	step = "import";
-	in.fd = out.fd;
-	if (xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
+	if (create(exp, 1024, 1, &buf) ||
+	    share(exp, buf.handle, imp, &handle, &step))
 		goto report;
 	step = "gem-get";
-	info.handle = in.handle;
+	info.handle = handle;
 	if (xioctl(imp, DRM_IOCTL_EXYNOS_GEM_GET, &info))
 		goto report;
-	map.handle = in.handle;
+	map.handle = handle;
 	mapped = xioctl(imp, DRM_IOCTL_MODE_MAP_DUMB, &map);
 	step = "done";
 report:
