@@ -4,13 +4,14 @@
 #   make KERNEL=/path/linux   apply the series to that tree, on a new branch
 #   make test                 the CI tier of checks
 #   make test-full            the CI tier plus the slow checks
+#   make bench                the benchmarks (not a test): base against patched
 #   make export               write build/linux's commits back to series/
 #   make setup                install the Debian packages the checks need
 #   make setup-full           and those the full tier needs (QEMU)
 
 BENCH := python3 bench/dumbkmap
 
-.PHONY: all apply test test-full export setup setup-full list
+.PHONY: all apply test test-full bench export setup setup-full list
 
 all: apply
 
@@ -23,6 +24,9 @@ test:
 
 test-full:
 	$(BENCH) test --full $(if $(ONLY),--only '$(ONLY)')
+
+bench:
+	$(BENCH) bench $(if $(ONLY),--only '$(ONLY)')
 
 list:
 	$(BENCH) test --list

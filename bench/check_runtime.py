@@ -115,6 +115,12 @@ def run_variant(name, variant, image, archive, devicetree):
     tap = {}
     for prog in g.kselftests(name):
         tap.update(g.tap_results(g.section(text, 'kselftest-' + prog) or ''))
+    igt_missing = []
+    for prog in g.GUESTS[name].get('igt', []):
+        found = g.igt_results(prog, g.section(text, 'igt-' + prog) or '')
+        if not found:
+            igt_missing.append(prog)
+        tap.update(found)
     probes = probe_results(g.section(text, 'probe') or '')
     tap.update(probe_tests(probes))
     boot_log = g.section(text, 'boot-log') or ''
@@ -165,6 +171,9 @@ def run_variant(name, variant, image, archive, devicetree):
     if not tap:
         problems.append('%s: the kselftest printed no results; console log '
                         '%s' % (variant, log))
+    for prog in igt_missing:
+        problems.append('%s: IGT %s printed no subtest results; console log '
+                        '%s' % (variant, prog, log))
     return result, problems
 
 

@@ -21,7 +21,7 @@ import time
 
 import base
 from check_build import lost_options
-from common import CACHE, CONFIGS, Failure, run, say
+from common import CACHE, CONFIGS, Failure, Timer, run, say
 
 # A guest's kernel is tinyconfig plus its fragments from configs/, in order.
 # 'driver' is the DRM driver the tests run on (None: 'absent' names a driver
@@ -54,9 +54,10 @@ GUESTS = {
         'image': 'arch/x86/boot/bzImage', 'dts': None,
         'configs': ['guest-x86_64-vkms.config'],
         'driver': 'vkms', 'console': 'ttyS0', 'probe': [],
+        'igt': ['dumb_buffer', 'kms_addfb_basic'],
         'qemu': ['qemu-system-x86_64', '-machine', 'q35', '-cpu', 'max',
                  '-m', '512', '-smp', '2', '-nic', 'none'],
-        'timeout': 120,
+        'timeout': 240,
     },
     'arm-vexpress': {
         'karch': 'arm', 'cross': 'arm-linux-gnueabihf-', 'debarch': 'armhf',
@@ -103,6 +104,21 @@ for _name in ('x86_64-vkms', 'arm-vexpress', 'arm-exynos', 'arm-exynos-vidi'):
         GUESTS[_name], configs=GUESTS[_name]['configs'] +
         ['guest-debug.config'], debug=True,
         timeout=3 * GUESTS[_name]['timeout'])
+
+# For the benchmarks only (make bench): the same machines with HIGHMEM and
+# CMA placed in highmem (cma=size@base), where the DMA layer can only give
+# a buffer a kernel mapping through the vmalloc area, so what a mapping
+# costs shows.  vexpress-a9 gets 1 GiB (at 0x60000000), smdkc210 has 1 GiB
+# (at 0x40000000); with the 3G/1G split lowmem ends about 760 MiB in.
+GUESTS['arm-vexpress-highmem'] = dict(
+    GUESTS['arm-vexpress'],
+    configs=GUESTS['arm-vexpress']['configs'] + ['guest-arm-highmem.config'],
+    qemu=['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '1024'],
+    append='cma=96M@0x98000000')
+GUESTS['arm-exynos-highmem'] = dict(
+    GUESTS['arm-exynos'],
+    configs=GUESTS['arm-exynos']['configs'] + ['guest-arm-highmem.config'],
+    append='cma=96M@0x78000000')
 
 # The series' kselftests, each printing TAP: every guest runs the first,
 # the Exynos guests all of them (exynos_gem skips elsewhere).
@@ -194,6 +210,7 @@ for t in %(kselftests)s; do
 done
 %(probes)s
 %(modetest)s
+%(igt_run)s
 %(leakscan)s
 dmesg > /tmp/test.log
 for t in %(kselftests)s; do
@@ -201,6 +218,7 @@ for t in %(kselftests)s; do
 	cat /tmp/$t.log
 	echo "%(mark)s end kselftest-$t"
 done
+%(igt_print)s
 echo "%(mark)s begin probe"
 cat /tmp/probe.log
 echo "%(mark)s end probe"
@@ -214,6 +232,45 @@ echo "%(mark)s done"
 poweroff -f
 '''
 
+
+# The benchmarks' /init: find the driver's card as the tests' /init does,
+# run the benchmark lines, print what they printed and the kernel log.
+BENCH_INIT = r'''#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+echo "%(mark)s up $(uname -r)"
+drv="%(driver)s"
+i=0
+while [ $i -lt 100 ]; do
+	for d in /sys/kernel/debug/dri/*; do
+		if [ "$(cut -d' ' -f1 $d/name 2>/dev/null)" = "$drv" ]; then
+			export DRM_DEVICE=/dev/dri/card${d##*/}
+			break 2
+		fi
+	done
+	sleep 0.1
+	i=$((i+1))
+done
+echo "%(mark)s driver $drv ${DRM_DEVICE:-none}"
+%(setup)s
+dmesg -c > /dev/null
+: > /tmp/bench.log
+%(bench)s
+echo "dumbprobe: meminfo $(awk '/^(MemTotal|HighTotal|CmaTotal|VmallocTotal):/ {printf "%%s=%%s ", $1, $2}' /proc/meminfo | tr -d :)" >> /tmp/bench.log
+echo "%(mark)s begin bench"
+cat /tmp/bench.log
+echo "%(mark)s end bench"
+echo "%(mark)s begin test-log"
+dmesg
+echo "%(mark)s end test-log"
+echo "%(mark)s done"
+poweroff -f
+'''
 
 # Each kernel's build tree is a sibling of its source tree, named alike:
 # the base's (guest/linux) in guest/, the patched one's (check/linux) in
@@ -411,6 +468,117 @@ def modetest_files(guest):
     return found
 
 
+# IGT GPU Tools, on the x86_64 guest: Debian builds IGT's test programs
+# for amd64 only, in sid (igt-gpu-tools-tests).  The package and what it
+# depends on are unpacked into the cache (nothing runs on the host); the
+# initramfs gets the programs the guest runs, the shared libraries they
+# load (followed from their ELF NEEDED entries) and sid's dynamic loader.
+IGT_PACKAGE = 'igt-gpu-tools-tests'
+IGT_BIN = 'usr/libexec/igt-gpu-tools'
+IGT_LIBDIRS = ('usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu', 'usr/lib')
+IGT_LOADER = 'lib64/ld-linux-x86-64.so.2'
+
+
+def igt_root():
+    """sid's IGT tests and their dependencies, unpacked; the directory."""
+    top = os.path.join(CACHE, 'guest', 'igt-sid-amd64')
+    if os.path.isdir(top):
+        return top
+    env = base.apt_env('sid', os.path.join(CACHE, 'apt-sid'))
+    code, out = run(['apt-get', 'update'], env=env, check=False)
+    if code or re.search(r'^(Err:|E: )', out or '', re.M):
+        raise Failure('apt-get update for sid failed: is the network '
+                      'down?\n%s' % (out or '')[-800:])
+    code, out = run(['apt-cache', 'depends', '--recurse', '--no-recommends',
+                     '--no-suggests', '--no-conflicts', '--no-breaks',
+                     '--no-replaces', '--no-enhances', IGT_PACKAGE],
+                    env=env, check=False)
+    if code:
+        raise Failure('apt-cache depends %s failed:\n%s' % (
+            IGT_PACKAGE, (out or '')[-800:]))
+    # Real packages only: virtual ones are listed as <name>.
+    packages = sorted({line.strip() for line in out.splitlines()
+                       if line and not line[0].isspace() and
+                       not line.startswith('<')})
+    tmp = top + '.partial'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    with Timer('fetch sid\'s %s and its %d dependencies' % (
+            IGT_PACKAGE, len(packages) - 1)):
+        code, out = run(['apt-get', 'download'] + packages, cwd=tmp, env=env,
+                        check=False)
+        if code:
+            raise Failure('apt-get download for IGT failed:\n%s' %
+                          (out or '')[-800:])
+        for deb in sorted(n for n in os.listdir(tmp) if n.endswith('.deb')):
+            run(['dpkg-deb', '-x', os.path.join(tmp, deb),
+                 os.path.join(tmp, 'root')])
+    os.rename(os.path.join(tmp, 'root'), top)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return top
+
+
+def elf_needed(path):
+    proc = subprocess.run(['readelf', '-d', path], capture_output=True,
+                          text=True, check=False)
+    return re.findall(r'\(NEEDED\).*\[(.*)\]', proc.stdout)
+
+
+def igt_files(guest):
+    """{path in the guest: path on the host} for the guest's IGT tests."""
+    top = igt_root()
+    found = {}
+    todo = []
+    for test in GUESTS[guest]['igt']:
+        rel = os.path.join(IGT_BIN, test)
+        if not os.path.exists(os.path.join(top, rel)):
+            raise Failure('%s holds no %s' % (IGT_PACKAGE, rel))
+        found[rel] = os.path.join(top, rel)
+        todo.append(found[rel])
+    seen = set()
+    while todo:
+        for soname in elf_needed(todo.pop()):
+            if soname in seen:
+                continue
+            seen.add(soname)
+            for libdir in IGT_LIBDIRS:
+                host = os.path.join(top, libdir, soname)
+                if os.path.exists(host):
+                    host = os.path.realpath(host)
+                    found[os.path.join('usr/lib/x86_64-linux-gnu',
+                                       soname)] = host
+                    todo.append(host)
+                    break
+            else:
+                raise Failure('%s needs %s, which its dependencies do not '
+                              'hold' % (IGT_PACKAGE, soname))
+    found[IGT_LOADER] = os.path.realpath(os.path.join(
+        top, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'))
+    return found
+
+# Each IGT test runs on the guest's driver (IGT leaves vkms out unless told)
+# and prints "Subtest <name>: SUCCESS|SKIP|FAIL|CRASH|TIMEOUT (<time>)".
+IGT_RUN = r'''for t in %(tests)s; do
+	IGT_FORCE_DRIVER=%(driver)s LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu /%(bin)s/$t > /tmp/igt-$t.log 2>&1
+	echo "%(mark)s igt $t exit $?"
+done
+'''
+IGT_PRINT = r'''for t in %(tests)s; do
+	echo "%(mark)s begin igt-$t"
+	cat /tmp/igt-$t.log
+	echo "%(mark)s end igt-$t"
+done
+'''
+IGT_SUBTEST = re.compile(r'^Subtest (\S+): (SUCCESS|SKIP|FAIL|CRASH|TIMEOUT)',
+                         re.M)
+
+
+def igt_results(test, text):
+    """{igt.<test>.<subtest>: 'pass'|'fail'|'skip'} from IGT's output."""
+    verdict = {'SUCCESS': 'pass', 'SKIP': 'skip'}
+    return {'igt.%s.%s' % (test, sub): verdict.get(result, 'fail')
+            for sub, result in IGT_SUBTEST.findall(text)}
+
 def dtb(guest, variant, tree):
     """Compile the guest's test device tree with the kernel's dtc."""
     dts = GUESTS[guest]['dts']
@@ -438,33 +606,51 @@ def dtb(guest, variant, tree):
     return path
 
 
-def initramfs(guest, programs):
-    """An uncompressed cpio archive: busybox, /init, the test programs."""
+def initramfs(guest, programs, bench=None):
+    """An uncompressed cpio archive: busybox, /init, the test programs.
+
+    With bench (shell lines), /init runs those instead of the tests and
+    prints what they print as its "bench" section."""
     g = GUESTS[guest]
-    root = os.path.join(CACHE, 'guest', 'initramfs-' + guest)
+    root = os.path.join(CACHE, 'guest', 'initramfs-%s%s' % (
+        guest, '-bench' if bench else ''))
     shutil.rmtree(root, ignore_errors=True)
     for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'tests'):
         os.makedirs(os.path.join(root, d))
     shutil.copy(busybox(guest), os.path.join(root, 'bin', 'busybox'))
     for name, path in programs.items():
         shutil.copy(path, os.path.join(root, 'tests', name))
+    extra = {}
     if g.get('modetest'):
-        for rel, host in modetest_files(guest).items():
+        extra.update(modetest_files(guest))
+    if g.get('igt') and not bench:
+        extra.update(igt_files(guest))
+    if extra:
+        for rel, host in extra.items():
             os.makedirs(os.path.join(root, os.path.dirname(rel)),
                         exist_ok=True)
             shutil.copy(host, os.path.join(root, rel), follow_symlinks=True)
     probes = '\n'.join('/tests/dumbprobe %s >> /tmp/probe.log 2>&1' % p
                         for p in g['probe'])
+    igt = {'tests': ' '.join(g['igt']), 'driver': g['driver'],
+           'bin': IGT_BIN, 'mark': MARK} if g.get('igt') else None
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
-        f.write(INIT % {'mark': MARK,
-                        'kselftests': ' '.join(kselftests(guest)),
-                        'probes': probes, 'driver': g['driver'] or '',
-                        'setup': g.get('setup', ''),
-                        'fbdev': FBDEV if g.get('fbdev') else '',
-                        'leakscan': LEAKSCAN if g.get('debug') else '',
-                        'modetest': MODETEST % {'driver': g['driver']}
-                                    if g.get('modetest') else ''})
+        if bench:
+            f.write(BENCH_INIT % {'mark': MARK, 'driver': g['driver'],
+                                  'setup': g.get('setup', ''),
+                                  'bench': bench})
+        else:
+            f.write(INIT % {
+                'mark': MARK, 'kselftests': ' '.join(kselftests(guest)),
+                'probes': probes, 'driver': g['driver'] or '',
+                'setup': g.get('setup', ''),
+                'fbdev': FBDEV if g.get('fbdev') else '',
+                'leakscan': LEAKSCAN if g.get('debug') else '',
+                'modetest': MODETEST % {'driver': g['driver']}
+                            if g.get('modetest') else '',
+                'igt_run': IGT_RUN % igt if igt else '',
+                'igt_print': IGT_PRINT % igt if igt else ''})
     os.chmod(init, 0o755)
     archive = root + '.cpio'
     files = subprocess.run(['find', '.'], cwd=root, check=True,
@@ -480,7 +666,7 @@ CRASH = re.compile(rb'Internal error: Oops|Kernel panic - not syncing|'
 CRASH_GRACE = 3
 
 
-def boot(guest, variant, image, archive, devicetree=None):
+def boot(guest, variant, image, archive, devicetree=None, tag=None):
     """Boot the guest and read its console until the tests are done.
 
     QEMU is stopped once the guest printed its last marker (not every
@@ -488,10 +674,12 @@ def boot(guest, variant, image, archive, devicetree=None):
     Returns (QEMU's exit code or None, seconds, console text, log path).
     """
     g = GUESTS[guest]
-    log = os.path.join(LOGS, 'guest-%s-%s-console.log' % (guest, variant))
+    log = os.path.join(LOGS, 'guest-%s-%s-console.log' % (
+        guest, tag or variant))
+    append = 'console=%s panic=-1 oops=panic %s' % (g['console'],
+                                                    g.get('append', ''))
     cmd = g['qemu'] + ['-nographic', '-no-reboot', '-kernel', image,
-                       '-initrd', archive, '-append',
-                       'console=%s panic=-1 oops=panic' % g['console']]
+                       '-initrd', archive, '-append', append.strip()]
     if devicetree:
         cmd += ['-dtb', devicetree]
     done = ('%s done' % MARK).encode()

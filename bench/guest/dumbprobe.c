@@ -11,8 +11,11 @@
  *   dumbprobe latency W H N     N times: create, mmap, write the first byte
  *                               of each page, destroy; print the median and
  *                               quartiles in microseconds
- *   dumbprobe vmalloc W H N     VmallocUsed before and after creating N
- *                               buffers (and mapping them to userspace)
+ *   dumbprobe vmalloc W H N     the kernel address space in use (the sizes
+ *                               /proc/vmallocinfo lists) before and after
+ *                               creating N buffers, and after mapping them
+ *                               to userspace; VmallocUsed does not count
+ *                               remapped DMA buffers, only vmalloc's pages
  *   dumbprobe prime             export a dumb buffer of the device through
  *                               PRIME, import it into vkms, scan it out
  *                               there and compare vkms's CRC of it with
@@ -111,20 +114,25 @@ static void *map(int fd, const struct drm_mode_create_dumb *buf)
 	return ptr == MAP_FAILED ? NULL : ptr;
 }
 
-static long vmalloc_used_kib(void)
+/*
+ * The kernel virtual address space in use, in KiB: the sum of the areas
+ * /proc/vmallocinfo lists (vmalloc, vmap, ioremap and the DMA layer's
+ * remapping of buffers alike, each with its guard page), or -1.
+ */
+static long vmap_used_kib(void)
 {
-	char line[128];
-	long kib = -1;
+	unsigned long long sum = 0, size;
+	char line[512];
 	FILE *f;
 
-	f = fopen("/proc/meminfo", "r");
+	f = fopen("/proc/vmallocinfo", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmallocUsed: %ld kB", &kib) == 1)
-			break;
+		if (sscanf(line, "%*s %llu", &size) == 1)
+			sum += size;
 	fclose(f);
-	return kib;
+	return sum / 1024;
 }
 
 static const char *errname(int err)
@@ -226,14 +234,14 @@ static int vmalloc(int fd, uint32_t w, uint32_t h, int count)
 	long before, created, mapped;
 	int i, n;
 
-	before = vmalloc_used_kib();
+	before = vmap_used_kib();
 	for (n = 0; n < count && n < MAX_BUFFERS; n++)
 		if (create(fd, w, h, &bufs[n]))
 			break;
-	created = vmalloc_used_kib();
+	created = vmap_used_kib();
 	for (i = 0; i < n; i++)
 		ptrs[i] = map(fd, &bufs[i]);
-	mapped = vmalloc_used_kib();
+	mapped = vmap_used_kib();
 	printf("dumbprobe: vmalloc width=%u height=%u size=%llu buffers=%d "
 	       "before_kib=%ld created_kib=%ld mapped_kib=%ld\n", w, h,
 	       n ? (unsigned long long)bufs[0].size : 0ULL, n, before,

@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The benchmarks (make bench): base against patched, in the same run.
+
+Each guest's base and patched kernels (the runtime stage's, built or
+reused) boot in turn, ROUNDS times each, alternating, from one initramfs
+whose /init runs dumbprobe's measurements on the guest's driver:
+
+- vmalloc: the kernel address space in use (/proc/vmallocinfo) before and
+  after creating VMAP_BUFFERS 1920x1080 XRGB8888 dumb buffers, and after
+  mapping them to userspace: the cost of each buffer's kernel mapping;
+- exhaust: how many such buffers the kernel gives before it refuses one,
+  and with which error (reports in the kernel log are listed); not on
+  vkms, whose shmem buffers take no memory until they are touched;
+- latency: create, mmap, write one byte a page, destroy, LATENCY_ITER
+  times; each boot gives the median.
+
+Figures are medians over the rounds, and patched/base ratios. Results go
+to logs/bench.json in the cache; a summary table is printed. This is not a
+test: it fails only when a guest does not boot or print its figures.
+"""
+
+import json
+import os
+import statistics
+import time
+
+import check_apply
+import checks
+import guest as g
+from check_runtime import probe_results
+from common import Failure, say
+
+GUESTS = ('x86_64-vkms', 'arm-vexpress', 'arm-exynos',
+          'arm-vexpress-highmem', 'arm-exynos-highmem')
+ROUNDS = 3
+VMAP_BUFFERS = 8
+LATENCY_ITER = 25
+WIDTH, HEIGHT = 1920, 1080
+
+
+
+def exhausts(name):
+    return g.GUESTS[name]['driver'] != 'vkms'
+
+
+def lines(name):
+    probes = ['vmalloc %d %d %d' % (WIDTH, HEIGHT, VMAP_BUFFERS),
+              'latency %d %d %d' % (WIDTH, HEIGHT, LATENCY_ITER)]
+    if exhausts(name):
+        probes.append('exhaust %d %d' % (WIDTH, HEIGHT))
+    return '\n'.join('/tests/dumbprobe %s >> /tmp/bench.log 2>&1' % p
+                     for p in probes)
+
+
+def one_boot(name, variant, image, archive, dtb, rnd):
+    code, took, text, log = g.boot(name, variant, image, archive, dtb,
+                                   tag='bench-%s-%d' % (variant, rnd))
+    if '%s done' % g.MARK not in text:
+        raise Failure('%s %s kernel, round %d: did not finish (QEMU exit '
+                      '%s, %.0f s); console log %s' % (
+                          name, variant, rnd, code, took, log))
+    probes = probe_results(g.section(text, 'bench') or '')
+    for want in ('vmalloc', 'latency') + (
+            ('exhaust',) if exhausts(name) else ()):
+        if want not in probes:
+            raise Failure('%s %s kernel, round %d: no %s figures; console '
+                          'log %s' % (name, variant, rnd, want, log))
+    vm = probes['vmalloc']
+    n = int(vm['buffers']) or 1
+    figures = {
+        'seconds': round(took, 1),
+        'buffer_kib': int(vm['size']) // 1024,
+        'vmap_kib_per_buffer': (int(vm['created_kib']) -
+                                int(vm['before_kib'])) / n,
+        'vmap_kib_per_mapped_buffer': (int(vm['mapped_kib']) -
+                                       int(vm['before_kib'])) / n,
+        'latency_us': int(probes['latency']['median_us']),
+        'buffers_until_failure': int(probes['exhaust']['buffers'])
+                                 if 'exhaust' in probes else None,
+        'failure': probes['exhaust']['error'] if 'exhaust' in probes
+                   else 'not-run',
+        'reports': [r[1] for r in g.reports(g.section(text, 'test-log')
+                                            or '')],
+        'meminfo': probes.get('meminfo', {}),
+    }
+    return figures
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def summarise(rounds):
+    """One row of figures per variant from its rounds."""
+    first = rounds[0]
+    return {
+        'vmap_kib_per_buffer': median([r['vmap_kib_per_buffer']
+                                       for r in rounds]),
+        'vmap_kib_per_mapped_buffer': median(
+            [r['vmap_kib_per_mapped_buffer'] for r in rounds]),
+        'latency_us': median([r['latency_us'] for r in rounds]),
+        'latency_us_rounds': [r['latency_us'] for r in rounds],
+        'buffers_until_failure': median(
+            [r['buffers_until_failure'] for r in rounds
+             if r['buffers_until_failure'] is not None]),
+        'failure': sorted({r['failure'] for r in rounds}),
+        'reports': sorted({x for r in rounds for x in r['reports']}),
+        'buffer_kib': first['buffer_kib'],
+        'cma_kib': first['meminfo'].get('CmaTotal', '?'),
+        'highmem_kib': first['meminfo'].get('HighTotal', '0'),
+    }
+
+
+def bench_guest(ctx, name):
+    trees = {'base': g.base_tree(), 'patched': ctx.tree}
+    images = {v: g.kernel(name, v, t) for v, t in trees.items()}
+    dtbs = {v: g.dtb(name, v, t) for v, t in trees.items()}
+    archive = g.initramfs(name, g.selftests(name, ctx.tree),
+                          bench=lines(name))
+    rounds = {'base': [], 'patched': []}
+    for rnd in range(1, ROUNDS + 1):
+        for variant in ('base', 'patched'):
+            fig = one_boot(name, variant, images[variant], archive,
+                           dtbs[variant], rnd)
+            rounds[variant].append(fig)
+            say('    round %d %s: %.0f KiB kernel address space a buffer, '
+                'latency %d us, %s buffers until %s (%.0f s)' % (
+                    rnd, variant, fig['vmap_kib_per_buffer'],
+                    fig['latency_us'], fig['buffers_until_failure'],
+                    fig['failure'], fig['seconds']))
+    return {v: {'rounds': r, 'summary': summarise(r)}
+            for v, r in rounds.items()}
+
+
+def ratio(a, b):
+    return '%.2f' % (b / a) if a else '-'
+
+
+def table(results):
+    rows = ['| guest | CMA (KiB) | kernel address space per buffer (KiB), '
+            'base / patched | buffers until failure, base / patched '
+            '(error) | latency (us, median of %d boots x %d), base / '
+            'patched | latency ratio |' % (ROUNDS, LATENCY_ITER),
+            '| --- | --- | --- | --- | --- | --- |']
+    for name, res in results.items():
+        b, p = res['base']['summary'], res['patched']['summary']
+        until = '%g / %g (%s)' % (
+            b['buffers_until_failure'], p['buffers_until_failure'],
+            '/'.join(sorted(set(b['failure'] + p['failure'])))) \
+            if b['buffers_until_failure'] is not None else '-'
+        rows.append('| %s | %s | %.0f / %.0f | %s | %g / %g | %s |' % (
+            name, b['cma_kib'], b['vmap_kib_per_buffer'],
+            p['vmap_kib_per_buffer'], until, b['latency_us'],
+            p['latency_us'], ratio(b['latency_us'], p['latency_us'])))
+    return rows
+
+
+def main(only=None):
+    names = only.split(',') if only else list(GUESTS)
+    unknown = [n for n in names if n not in g.GUESTS]
+    if unknown:
+        raise Failure('unknown guest(s): %s (known: %s)' % (
+            ', '.join(unknown), ', '.join(GUESTS)))
+    start = time.monotonic()
+    ctx = checks.Context(False)
+    say('benchmarks: %s; %d rounds of base and patched each' % (
+        ', '.join(names), ROUNDS))
+    problems = check_apply.apply(ctx)
+    if problems:
+        raise Failure('the series does not apply:\n' + '\n'.join(problems))
+    results = {}
+    for i, name in enumerate(names, 1):
+        say('')
+        say('[%d/%d] %s' % (i, len(names), name))
+        t0 = time.monotonic()
+        results[name] = bench_guest(ctx, name)
+        say('[%d/%d] %s: done (%.0f s)' % (i, len(names), name,
+                                           time.monotonic() - t0))
+        for variant in ('base', 'patched'):
+            for report in results[name][variant]['summary']['reports']:
+                say('    %s kernel printed: %s' % (variant, report))
+    out = os.path.join(g.LOGS, 'bench.json')
+    with open(out, 'w') as f:
+        json.dump({'rounds': ROUNDS, 'latency_iterations': LATENCY_ITER,
+                   'vmap_buffers': VMAP_BUFFERS,
+                   'buffer': '%dx%d XRGB8888' % (WIDTH, HEIGHT),
+                   'guests': results}, f, indent=1, sort_keys=True)
+    say('')
+    for line in table(results):
+        say(line)
+    say('')
+    say('results: %s' % out)
+    say('total time %.0f s' % (time.monotonic() - start))
+    return 0
