@@ -92,6 +92,7 @@ TOOLS = {
     'dpkg-deb': 'dpkg', 'apt-get': 'apt',
     'qemu-system-x86_64': 'qemu-system-x86', 'busybox': 'busybox-static',
     'cpio': 'cpio', 'qemu-system-arm': 'qemu-system-arm',
+    'readelf': 'binutils',
 }
 FULL_TOOLS = {'qemu-system-aarch64': 'qemu-system-arm'}
 
