@@ -21,6 +21,7 @@ test: it fails only when a guest does not boot or print its figures.
 
 import json
 import os
+import re
 import statistics
 import time
 
@@ -36,7 +37,8 @@ ROUNDS = 3
 VMAP_BUFFERS = 8
 LATENCY_ITER = 25
 WIDTH, HEIGHT = 1920, 1080
-
+# What the highmem guests must show for their figures to mean anything.
+HIGHMEM_CMA_KIB = 96 * 1024
 
 
 def exhausts(name):
@@ -55,18 +57,45 @@ def lines(name):
 def one_boot(name, variant, image, archive, dtb, rnd):
     code, took, text, log = g.boot(name, variant, image, archive, dtb,
                                    tag='bench-%s-%d' % (variant, rnd))
+    where = '%s %s kernel, round %d' % (name, variant, rnd)
     if '%s done' % g.MARK not in text:
-        raise Failure('%s %s kernel, round %d: did not finish (QEMU exit '
-                      '%s, %.0f s); console log %s' % (
-                          name, variant, rnd, code, took, log))
+        raise Failure('%s: did not finish (QEMU exit %s, %.0f s); console '
+                      'log %s' % (where, code, took, log))
+    driver = g.GUESTS[name]['driver']
+    if not re.search(r'%s driver %s /dev/dri/card\d' % (
+            re.escape(g.MARK), driver), text):
+        raise Failure('%s: no card of %s; console log %s' % (
+            where, driver, log))
     probes = probe_results(g.section(text, 'bench') or '')
-    for want in ('vmalloc', 'latency') + (
+    keys = {'vmalloc': ('buffers', 'size', 'before_kib', 'created_kib',
+                        'mapped_kib'),
+            'latency': ('median_us',), 'exhaust': ('buffers', 'error'),
+            'meminfo': ('MemTotal',)}
+    for want in ('vmalloc', 'latency', 'meminfo') + (
             ('exhaust',) if exhausts(name) else ()):
-        if want not in probes:
-            raise Failure('%s %s kernel, round %d: no %s figures; console '
-                          'log %s' % (name, variant, rnd, want, log))
+        got = probes.get(want, {})
+        lost = [k for k in keys[want] if k not in got]
+        if lost or (want != 'exhaust' and 'error' in got):
+            raise Failure('%s: dumbprobe %s printed %s; console log %s' % (
+                where, want, ' '.join('%s=%s' % kv for kv in
+                                      sorted(got.items())) or 'nothing',
+                log))
     vm = probes['vmalloc']
-    n = int(vm['buffers']) or 1
+    n = int(vm['buffers'])
+    if n != VMAP_BUFFERS or int(vm['before_kib']) < 0:
+        raise Failure('%s: dumbprobe vmalloc made %d of %d buffers, read '
+                      '%s KiB of /proc/vmallocinfo; console log %s' % (
+                          where, n, VMAP_BUFFERS, vm['before_kib'], log))
+    meminfo = probes['meminfo']
+    if name.endswith('-highmem') and (
+            int(meminfo.get('HighTotal', 0)) == 0 or
+            int(meminfo.get('CmaTotal', 0)) < HIGHMEM_CMA_KIB or
+            not re.search(r'cma: Reserved \d+ MiB at 0x0*%s\b' %
+                          g.GUESTS[name]['append'].split('@0x')[1], text)):
+        raise Failure('%s: CMA is not in highmem (HighTotal %s KiB, '
+                      'CmaTotal %s KiB); console log %s' % (
+                          where, meminfo.get('HighTotal', 0),
+                          meminfo.get('CmaTotal', 0), log))
     figures = {
         'seconds': round(took, 1),
         'buffer_kib': int(vm['size']) // 1024,
@@ -81,7 +110,7 @@ def one_boot(name, variant, image, archive, dtb, rnd):
                    else 'not-run',
         'reports': [r[1] for r in g.reports(g.section(text, 'test-log')
                                             or '')],
-        'meminfo': probes.get('meminfo', {}),
+        'meminfo': meminfo,
     }
     return figures
 
@@ -123,11 +152,13 @@ def bench_guest(ctx, name):
             fig = one_boot(name, variant, images[variant], archive,
                            dtbs[variant], rnd)
             rounds[variant].append(fig)
+            until = ', %d buffers until %s' % (
+                fig['buffers_until_failure'], fig['failure']) \
+                if fig['buffers_until_failure'] is not None else ''
             say('    round %d %s: %.0f KiB kernel address space a buffer, '
-                'latency %d us, %s buffers until %s (%.0f s)' % (
+                'latency %d us%s (%.0f s)' % (
                     rnd, variant, fig['vmap_kib_per_buffer'],
-                    fig['latency_us'], fig['buffers_until_failure'],
-                    fig['failure'], fig['seconds']))
+                    fig['latency_us'], until, fig['seconds']))
     return {v: {'rounds': r, 'summary': summarise(r)}
             for v, r in rounds.items()}
 
@@ -157,10 +188,14 @@ def table(results):
 
 def main(only=None):
     names = only.split(',') if only else list(GUESTS)
-    unknown = [n for n in names if n not in g.GUESTS]
+    unknown = [n for n in names if n not in GUESTS]
     if unknown:
         raise Failure('unknown guest(s): %s (known: %s)' % (
             ', '.join(unknown), ', '.join(GUESTS)))
+    missing = checks.missing_tools(False)
+    if missing:
+        raise Failure('missing packages: %s; run "make setup" (as root)' %
+                      ' '.join(missing))
     start = time.monotonic()
     ctx = checks.Context(False)
     say('benchmarks: %s; %d rounds of base and patched each' % (
@@ -168,12 +203,20 @@ def main(only=None):
     problems = check_apply.apply(ctx)
     if problems:
         raise Failure('the series does not apply:\n' + '\n'.join(problems))
-    results = {}
+    results, failed = {}, {}
     for i, name in enumerate(names, 1):
         say('')
         say('[%d/%d] %s' % (i, len(names), name))
         t0 = time.monotonic()
-        results[name] = bench_guest(ctx, name)
+        try:
+            results[name] = bench_guest(ctx, name)
+        except Failure as err:
+            failed[name] = str(err)
+            say('[%d/%d] %s: FAILED (%.0f s)' % (i, len(names), name,
+                                                 time.monotonic() - t0))
+            for line in str(err).splitlines()[:20]:
+                say('    ' + line)
+            continue
         say('[%d/%d] %s: done (%.0f s)' % (i, len(names), name,
                                            time.monotonic() - t0))
         for variant in ('base', 'patched'):
@@ -184,11 +227,15 @@ def main(only=None):
         json.dump({'rounds': ROUNDS, 'latency_iterations': LATENCY_ITER,
                    'vmap_buffers': VMAP_BUFFERS,
                    'buffer': '%dx%d XRGB8888' % (WIDTH, HEIGHT),
-                   'guests': results}, f, indent=1, sort_keys=True)
+                   'guests': results, 'failed': failed}, f, indent=1,
+                  sort_keys=True)
     say('')
     for line in table(results):
         say(line)
     say('')
     say('results: %s' % out)
     say('total time %.0f s' % (time.monotonic() - start))
+    if failed:
+        say('no figures from: %s' % ', '.join(sorted(failed)))
+        return 1
     return 0

@@ -261,7 +261,9 @@ echo "%(mark)s driver $drv ${DRM_DEVICE:-none}"
 dmesg -c > /dev/null
 : > /tmp/bench.log
 %(bench)s
-echo "dumbprobe: meminfo $(awk '/^(MemTotal|HighTotal|CmaTotal|VmallocTotal):/ {printf "%%s=%%s ", $1, $2}' /proc/meminfo | tr -d :)" >> /tmp/bench.log
+mem=$(awk '/^(MemTotal|HighTotal|CmaTotal|VmallocTotal):/ {
+	printf "%%s=%%s ", $1, $2 }' /proc/meminfo | tr -d :)
+echo "dumbprobe: meminfo $mem" >> /tmp/bench.log
 echo "%(mark)s begin bench"
 cat /tmp/bench.log
 echo "%(mark)s end bench"
@@ -484,7 +486,7 @@ def igt_root():
     top = os.path.join(CACHE, 'guest', 'igt-sid-amd64')
     if os.path.isdir(top):
         return top
-    env = base.apt_env('sid', os.path.join(CACHE, 'apt-sid'))
+    env = base.apt_env('sid', os.path.join(CACHE, 'apt-sid-amd64'), 'amd64')
     code, out = run(['apt-get', 'update'], env=env, check=False)
     if code or re.search(r'^(Err:|E: )', out or '', re.M):
         raise Failure('apt-get update for sid failed: is the network '
@@ -496,10 +498,13 @@ def igt_root():
     if code:
         raise Failure('apt-cache depends %s failed:\n%s' % (
             IGT_PACKAGE, (out or '')[-800:]))
-    # Real packages only: virtual ones are listed as <name>.
-    packages = sorted({line.strip() for line in out.splitlines()
-                       if line and not line[0].isspace() and
-                       not line.startswith('<')})
+    # Real packages only: virtual ones are listed as <name>, dependencies
+    # indented, and apt's notes start with a capital and a colon.
+    packages = sorted({line for line in out.splitlines()
+                       if re.match(r'^[a-z0-9][a-z0-9+.-]*$', line)})
+    if IGT_PACKAGE not in packages:
+        raise Failure('sid has no %s for amd64:\n%s' % (IGT_PACKAGE,
+                                                         out[-800:]))
     tmp = top + '.partial'
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -552,14 +557,21 @@ def igt_files(guest):
             else:
                 raise Failure('%s needs %s, which its dependencies do not '
                               'hold' % (IGT_PACKAGE, soname))
-    found[IGT_LOADER] = os.path.realpath(os.path.join(
-        top, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'))
-    return found
+    for libdir in IGT_LIBDIRS:
+        host = os.path.join(top, libdir, os.path.basename(IGT_LOADER))
+        if os.path.exists(host):
+            found[IGT_LOADER] = os.path.realpath(host)
+            return found
+    raise Failure('%s\'s dependencies hold no %s' % (
+        IGT_PACKAGE, os.path.basename(IGT_LOADER)))
+
 
 # Each IGT test runs on the guest's driver (IGT leaves vkms out unless told)
 # and prints "Subtest <name>: SUCCESS|SKIP|FAIL|CRASH|TIMEOUT (<time>)".
-IGT_RUN = r'''for t in %(tests)s; do
-	IGT_FORCE_DRIVER=%(driver)s LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu /%(bin)s/$t > /tmp/igt-$t.log 2>&1
+IGT_RUN = r'''export IGT_FORCE_DRIVER=%(driver)s
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu
+for t in %(tests)s; do
+	/%(bin)s/$t > /tmp/igt-$t.log 2>&1
 	echo "%(mark)s igt $t exit $?"
 done
 '''
@@ -578,6 +590,7 @@ def igt_results(test, text):
     verdict = {'SUCCESS': 'pass', 'SKIP': 'skip'}
     return {'igt.%s.%s' % (test, sub): verdict.get(result, 'fail')
             for sub, result in IGT_SUBTEST.findall(text)}
+
 
 def dtb(guest, variant, tree):
     """Compile the guest's test device tree with the kernel's dtc."""
