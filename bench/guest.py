@@ -169,7 +169,9 @@ echo "dumbprobe: fbdev kernel_mapping=${maps:-none} readback=$rb" >> /tmp/probe.
 GUEST_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest')
 LOGS = os.path.join(CACHE, 'logs')
 
-INIT = r'''#!/bin/busybox sh
+# What both /init scripts start with: busybox, the file systems, and the
+# card of the guest's driver, waited for up to 10 s (the tests use it).
+PROLOGUE = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
 mount -t proc proc /proc
@@ -178,7 +180,6 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 echo "%(mark)s up $(uname -r)"
-# Wait up to 10 s for the card of the guest's driver; the tests use it.
 drv="%(driver)s"
 card=
 i=0
@@ -192,7 +193,9 @@ while [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i+1))
 done
-ls /dev/dri > /tmp/dri 2>&1
+'''
+
+INIT = PROLOGUE + r'''ls /dev/dri > /tmp/dri 2>&1
 echo "%(mark)s dri $(cat /tmp/dri | tr '\n' ' ')"
 for d in /sys/kernel/debug/dri/[0-9]*; do cut -d' ' -f1 $d/name; done > /tmp/drivers 2>/dev/null
 echo "%(mark)s drivers $(sort -u /tmp/drivers | tr '\n' ' ')"
@@ -237,27 +240,7 @@ poweroff -f
 
 # The benchmarks' /init: find the driver's card as the tests' /init does,
 # run the benchmark lines, print what they printed and the kernel log.
-BENCH_INIT = r'''#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-echo "%(mark)s up $(uname -r)"
-drv="%(driver)s"
-i=0
-while [ $i -lt 100 ]; do
-	for d in /sys/kernel/debug/dri/*; do
-		if [ "$(cut -d' ' -f1 $d/name 2>/dev/null)" = "$drv" ]; then
-			export DRM_DEVICE=/dev/dri/card${d##*/}
-			break 2
-		fi
-	done
-	sleep 0.1
-	i=$((i+1))
-done
+BENCH_INIT = PROLOGUE + r'''[ -n "$card" ] && export DRM_DEVICE=/dev/dri/card$card
 echo "%(mark)s driver $drv ${DRM_DEVICE:-none}"
 %(setup)s
 dmesg -c > /dev/null
