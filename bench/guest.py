@@ -399,14 +399,21 @@ def debian_packages(arch, packages):
     if code or re.search(r'^(Err:|E: )', out or '', re.M):
         raise Failure('apt-get update for %s failed: is the network '
                       'down?\n%s' % (arch, (out or '')[-800:]))
+    return unpack_packages(top, list(packages), env,
+                           '%s for %s' % (' '.join(packages), arch))
+
+
+def unpack_packages(top, packages, env, what):
+    """Download packages with the apt configuration env and unpack them
+    all into top (made only once everything is unpacked); return top."""
     tmp = top + '.partial'
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    code, out = run(['apt-get', 'download'] + list(packages), cwd=tmp,
-                    env=env, check=False)
+    code, out = run(['apt-get', 'download'] + packages, cwd=tmp, env=env,
+                    check=False)
     if code:
-        raise Failure('apt-get download %s for %s failed:\n%s' % (
-            ' '.join(packages), arch, (out or '')[-800:]))
+        raise Failure('apt-get download of %s failed:\n%s' % (
+            what, (out or '')[-800:]))
     for deb in sorted(n for n in os.listdir(tmp) if n.endswith('.deb')):
         run(['dpkg-deb', '-x', os.path.join(tmp, deb),
              os.path.join(tmp, 'root')])
@@ -490,22 +497,10 @@ def igt_root():
     if IGT_PACKAGE not in packages:
         raise Failure('sid has no %s for amd64:\n%s' % (IGT_PACKAGE,
                                                          out[-800:]))
-    tmp = top + '.partial'
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
     with Timer('fetch sid\'s %s and its %d dependencies' % (
             IGT_PACKAGE, len(packages) - 1)):
-        code, out = run(['apt-get', 'download'] + packages, cwd=tmp, env=env,
-                        check=False)
-        if code:
-            raise Failure('apt-get download for IGT failed:\n%s' %
-                          (out or '')[-800:])
-        for deb in sorted(n for n in os.listdir(tmp) if n.endswith('.deb')):
-            run(['dpkg-deb', '-x', os.path.join(tmp, deb),
-                 os.path.join(tmp, 'root')])
-    os.rename(os.path.join(tmp, 'root'), top)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return top
+        return unpack_packages(top, packages, env,
+                               'sid\'s %s for amd64' % IGT_PACKAGE)
 
 
 def elf_needed(path):
