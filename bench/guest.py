@@ -747,7 +747,9 @@ REPORTS = [
     ('kmemleak', re.compile(r'kmemleak: .*new suspected memory leaks')),
     ('lockdep', re.compile(r'possible (recursive|circular|irq) .*(locking|lock)'
                            r'|Invalid wait context|inconsistent lock state')),
-    ('DMA-API', re.compile(r'DMA-API: ')),
+    # DMA API debugging announces itself at boot; only what follows counts.
+    ('DMA-API', re.compile(r'DMA-API: (?!preallocated \d+ debug entries'
+                           r'|debugging enabled by kernel config)')),
 ]
 FLAGS_WARNING = re.compile(r'non-zero flags 0x[0-9a-f]+ in CREATE_DUMB ignored')
 STAMP = re.compile(r'^\[\s*\d+\.\d+\]\s*')
