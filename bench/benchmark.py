@@ -141,9 +141,9 @@ def summarise(rounds):
 
 
 def bench_guest(ctx, name):
-    trees = {'base': g.base_tree(), 'patched': ctx.tree}
-    images = {v: g.kernel(name, v, t) for v, t in trees.items()}
-    dtbs = {v: g.dtb(name, v, t) for v, t in trees.items()}
+    built = {v: g.kernel(name, v, ctx.tree) for v in ('base', 'patched')}
+    images = {v: b[0] for v, b in built.items()}
+    dtbs = {v: b[1] for v, b in built.items()}
     archive = g.initramfs(name, g.selftests(name, ctx.tree),
                           bench=lines(name))
     rounds = {'base': [], 'patched': []}

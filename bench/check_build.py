@@ -2,11 +2,19 @@
 """Build checks: every patch builds on x86_64, arm and arm64 with W=1 and
 sparse and adds no warning; every includer of a changed header is built.
 
-One build tree per arch in the cache, configured from configs/<arch>.config
-(allnoconfig plus the fragment), is reused for the base and every patch:
-the check tree is checked out at each commit in turn and `make` rebuilds
-what changed (ccache keeps unchanged objects cheap).  The whole kernel and
-its modules are built, so modpost checks exports and Kconfig dependencies.
+One build tree per arch and tier in the cache, configured from
+configs/<arch>.config (allnoconfig plus the fragment), is reused for the
+base and every patch: the check tree is checked out at each commit in
+turn and `make` rebuilds what changed (ccache keeps unchanged objects
+cheap).
+
+The full tier builds the whole kernel and its modules at every step, so
+modpost checks exports and Kconfig dependencies (build/<arch>).  The CI
+tier builds, at every step, the subsystems the series touches (kbuild's
+directory targets: drivers/gpu/drm, kernel/dma and, when a DMA-layer
+header changes, drivers/iommu and the arch's mm), modules included, and
+checks that every symbol a module there takes from those subsystems is
+exported (build/<arch>-subsys).
 """
 
 import hashlib
@@ -14,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import time
 
 import tools
 from common import CACHE, CONFIGS, Failure, git, run, say, tail_file
@@ -25,17 +34,24 @@ ARCHES = {
 }
 LOGS = os.path.join(CACHE, 'logs')
 WARNING = re.compile(r'(warning|error)\b', re.I)
+# A change to a DMA-layer header is checked on the DMA layer itself and on
+# the GEM DMA helpers and drivers, not on each of its thousands of
+# includers (the headers check; the CI tier's builds add the IOMMU drivers
+# and the arch's DMA code).
+DMA_LAYER = re.compile(r'^include/linux/dma-[\w-]+\.h$')
 NOISE = re.compile(r'^(make(\[\d+\])?: |\s+[A-Z0-9_]+\s+\S|  [A-Z]+ )')
 
 
-def build_dir(arch):
-    return os.path.join(CACHE, 'build', arch)
+def build_dir(arch, full=True):
+    """The build tree of the full tier's whole-kernel builds, or of the CI
+    tier's subsystem builds."""
+    return os.path.join(CACHE, 'build', arch if full else arch + '-subsys')
 
 
-def make_cmd(arch, tree, *targets):
+def make_cmd(arch, tree, *targets, out=None):
     karch, cross = ARCHES[arch]
     return ['make', '-C', tree, '-j%d' % os.cpu_count(),
-            'O=' + build_dir(arch), 'ARCH=' + karch,
+            'O=' + (out or build_dir(arch)), 'ARCH=' + karch,
             'CROSS_COMPILE=' + cross, 'CC=ccache %sgcc' % cross,
             'HOSTCC=ccache gcc'] + list(targets)
 
@@ -54,18 +70,17 @@ def lost_options(frag, config_file):
                 if line.startswith('CONFIG_') and line not in config]
 
 
-def configure(arch, tree):
+def configure(arch, tree, out):
     """allnoconfig + fragment; fail if the fragment was not honoured."""
     frag = os.path.join(CONFIGS, arch + '.config')
-    out = build_dir(arch)
     os.makedirs(out, exist_ok=True)
     digest = hashlib.sha256(open(frag, 'rb').read()).hexdigest()
     stamp = os.path.join(out, '.fragment-sha256')
     if os.path.exists(os.path.join(out, '.config')) and \
             os.path.exists(stamp) and open(stamp).read() == digest:
         return digest
-    run(make_cmd(arch, tree, 'allnoconfig', 'KCONFIG_ALLCONFIG=' + frag),
-        env=env())
+    run(make_cmd(arch, tree, 'allnoconfig', 'KCONFIG_ALLCONFIG=' + frag,
+                 out=out), env=env())
     lost = lost_options(frag, os.path.join(out, '.config'))
     if lost:
         raise Failure('configs/%s.config asks for options Kconfig did not '
@@ -90,12 +105,14 @@ def warnings_of(text, tree):
             if WARNING.search(ln) and not NOISE.match(ln)}
 
 
-def build(arch, tree, label):
-    """make W=1 the whole tree; return the warnings of what was compiled."""
-    log = os.path.join(LOGS, '%s-%s.log' % (arch, label))
+def build(arch, tree, label, out, dirs=()):
+    """make W=1 the whole tree, or only the given directories; return the
+    warnings of what was compiled."""
+    log = os.path.join(LOGS, '%s-%s%s.log' % (arch, '' if not dirs else
+                                              'subsys-', label))
     os.makedirs(LOGS, exist_ok=True)
-    code, _ = run(make_cmd(arch, tree, 'W=1'), env=env(), check=False,
-                  log=log)
+    code, _ = run(make_cmd(arch, tree, 'W=1', *dirs, out=out), env=env(),
+                  check=False, log=log)
     text = open(log, encoding='utf-8', errors='replace').read()
     if code:
         errors = [ln for ln in text.splitlines() if 'error' in ln.lower()]
@@ -104,13 +121,14 @@ def build(arch, tree, label):
     return warnings_of(text, tree)
 
 
-def sparse(arch, tree, objects, label):
+def sparse(arch, tree, objects, label, out):
     """Run sparse (C=2: whether rebuilt or not) on the given objects."""
     if not objects:
         return set()
     log = os.path.join(LOGS, '%s-%s-sparse.log' % (arch, label))
     code, _ = run(make_cmd(arch, tree, 'W=1', 'C=2',
-                           'CHECK=' + tools.sparse(), *sorted(objects)),
+                           'CHECK=' + tools.sparse(), *sorted(objects),
+                           out=out),
                   env=env(), check=False, log=log)
     if code:
         raise Failure('%s: sparse run failed on %s (log %s):\n%s' % (
@@ -119,7 +137,7 @@ def sparse(arch, tree, objects, label):
     return warnings_of(text, tree)
 
 
-def sparse_set(arch, tree, old, new):
+def sparse_set(tree, old, new, out):
     """Objects sparse looks at: C files changed from old to new, and the
     built includers of headers whose code changed from old to new."""
     objs = set()
@@ -131,16 +149,18 @@ def sparse_set(arch, tree, old, new):
         elif path.endswith('.h') and code_changed(tree, path, old, new):
             objs.update(includers(tree, path))
     return {p[:-2] + '.o' for p in objs
-            if os.path.exists(os.path.join(build_dir(arch), p[:-2] + '.o'))}
+            if os.path.exists(os.path.join(out, p[:-2] + '.o'))}
 
 
 def toolchain(arch):
     """What, besides the trees, decides a step's warnings: the compiler
-    and sparse, by version."""
+    and sparse, by version, and this check's own code."""
     _, cross = ARCHES[arch]
     _, gcc = run([cross + 'gcc', '--version'], check=False)
     _, sp = run([tools.sparse(), '--version'], check=False)
-    return [(gcc or '').split('\n')[0], (sp or '').strip()]
+    with open(__file__, 'rb') as f:
+        checker = hashlib.sha256(f.read()).hexdigest()
+    return [(gcc or '').split('\n')[0], (sp or '').strip(), checker]
 
 
 def step_key(common, old_tree, new_tree):
@@ -150,10 +170,10 @@ def step_key(common, old_tree, new_tree):
                           ).hexdigest()
 
 
-def unchanged_run(arch, tree, ctx, common):
+def unchanged_run(tree, ctx, common, out):
     """The verdicts of the last run, if every step of this one is the same
     and the build tree still holds the last step (None otherwise)."""
-    record = os.path.join(build_dir(arch), '.bisect-steps.json')
+    record = os.path.join(out, '.bisect-steps.json')
     if not os.path.exists(record):
         return None
     saved = json.load(open(record))
@@ -171,21 +191,93 @@ def unchanged_run(arch, tree, ctx, common):
     return verdicts
 
 
-def save_steps(arch, steps, built):
-    record = os.path.join(build_dir(arch), '.bisect-steps.json')
+def save_steps(out, steps, built):
+    record = os.path.join(out, '.bisect-steps.json')
     with open(record, 'w') as f:
         json.dump({'steps': steps, 'built': built}, f)
+
+
+# What the CI tier builds besides drivers/gpu/drm and kernel/dma when a
+# DMA-layer header changes: the IOMMU drivers (dma-iommu) and the arch's
+# DMA code.
+ARCH_DMA = {'x86_64': [], 'arm': ['arch/arm/mm/'], 'arm64': ['arch/arm64/mm/']}
+
+
+def subsystems(arch, tree):
+    """The directories the CI tier builds at every step: drivers/gpu/drm,
+    kernel/dma, the directory of anything else the series touches outside
+    include/ and tools/, and for a DMA-layer header the IOMMU drivers and
+    the arch's DMA code."""
+    dirs = {'drivers/gpu/drm/', 'kernel/dma/'}
+    for path in git(tree, 'diff', '--name-only', 'base', 'HEAD').split():
+        if DMA_LAYER.match(path):
+            dirs.update(['drivers/iommu/'] + ARCH_DMA[arch])
+        if '/' not in path or path.split('/')[0] in (
+                'include', 'tools', 'Documentation', 'scripts'):
+            continue
+        dirs.add(os.path.dirname(path) + '/')
+    return sorted(d for d in dirs
+                  if not any(d != o and d.startswith(o) for o in dirs))
+
+
+def symbols(arch, paths, defined):
+    """Symbols of objects or archives: the global ones they define and the
+    names they export, or the ones they need."""
+    if not paths:
+        return set()
+    _, out = run([ARCHES[arch][1] + 'nm', '--defined-only' if defined else
+                  '--undefined-only'] + paths, check=False)
+    found = set()
+    for line in (out or '').splitlines():
+        fields = line.split()
+        if len(fields) < 2 or len(fields[-2]) != 1:
+            continue
+        # EXPORT_SYMBOL() leaves a local __export_symbol_<name>.
+        if fields[-2].isupper() or fields[-1].startswith('__export_symbol_'):
+            found.add(fields[-1])
+    return found
+
+
+def unexported(arch, out, dirs):
+    """(module, symbol) pairs: a module built in dirs uses a symbol that
+    built-in code or another module in dirs defines, and nobody exports it
+    (modpost's "undefined!" error, found without linking vmlinux)."""
+    modules = []
+    for d in dirs:
+        order = os.path.join(out, d, 'modules.order')
+        if os.path.exists(order):
+            modules += [os.path.join(out, ln.strip()) for ln in
+                        open(order, encoding='utf-8') if ln.strip()]
+    builtin = [os.path.join(out, d, 'built-in.a') for d in dirs
+               if os.path.exists(os.path.join(out, d, 'built-in.a'))]
+    defined = {m: symbols(arch, [m], True) for m in modules}
+    everywhere = symbols(arch, builtin, True).union(*defined.values())
+    exported = {sym[len('__export_symbol_'):] for sym in everywhere
+                if sym.startswith('__export_symbol_')}
+    missing = set()
+    for mod in modules:
+        for sym in symbols(arch, [mod], False):
+            if sym in everywhere and sym not in exported:
+                missing.add((os.path.relpath(mod, out), sym))
+    return missing
 
 
 def bisect(arch):
     def check(ctx):
         tree = ctx.tree
+        full = ctx.full
+        out = build_dir(arch, full)
+        dirs = [] if full else subsystems(arch, tree)
         head = git(tree, 'rev-parse', 'HEAD')
         base_sha = git(tree, 'rev-parse', 'base')
         frag = os.path.join(CONFIGS, arch + '.config')
-        key = [base_sha, hashlib.sha256(open(frag, 'rb').read()).hexdigest()]
+        key = [base_sha, hashlib.sha256(open(frag, 'rb').read()).hexdigest(),
+               dirs]
         common = key + toolchain(arch)
-        verdicts = unchanged_run(arch, tree, ctx, common)
+        what = 'whole kernel and modules' if full else \
+            'subsystems %s' % ' '.join(dirs)
+        say('    builds: %s, in %s' % (what, out))
+        verdicts = unchanged_run(tree, ctx, common, out)
         if verdicts is not None:
             # Same base, fragment, tools and trees as the last run, whose
             # build tree is still at the last patch: its verdicts stand.
@@ -198,7 +290,7 @@ def bisect(arch):
                                         'no new warning'))
                 problems += ['%s: %s' % (name, w) for w in verdict['new']]
             return problems
-        known = os.path.join(build_dir(arch), '.base-warnings.json')
+        known = os.path.join(out, '.base-warnings.json')
         baseline = None
         if os.path.exists(known):
             saved = json.load(open(known))
@@ -208,47 +300,56 @@ def bisect(arch):
             # The warnings of the base are only known completely from a
             # build that compiles everything: start from an empty tree
             # (ccache keeps this cheap after the first time).
-            shutil.rmtree(build_dir(arch), ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
             baseline = set()
-        configure(arch, tree)
+        configure(arch, tree, out)
         problems = []
         try:
             git(tree, 'checkout', '-q', '--detach', 'base')
-            baseline |= build(arch, tree, 'base')
+            t0 = time.monotonic()
+            baseline |= build(arch, tree, 'base', out, dirs)
             with open(known, 'w') as f:
                 json.dump({'key': key,
                            'warnings': sorted(baseline)}, f)
             # sparse on the base versions of everything the series touches
             # that exists there, for comparison.
-            base_objs = {o for o in sparse_set(arch, tree, 'base', head)
+            base_objs = {o for o in sparse_set(tree, 'base', head, out)
                          if os.path.exists(os.path.join(tree, o[:-2] + '.c'))}
-            sparse_base = sparse(arch, tree, base_objs, 'base')
+            sparse_base = sparse(arch, tree, base_objs, 'base', out)
+            base_missing = unexported(arch, out, dirs) if dirs else set()
             say('    base: builds; %d W=1 warnings known, sparse on %d '
-                'objects: %d warnings' % (len(baseline), len(base_objs),
-                                          len(sparse_base)))
+                'objects: %d warnings%s (%.0f s)' % (
+                    len(baseline), len(base_objs), len(sparse_base),
+                    '; %d module symbols unexported' % len(base_missing)
+                    if dirs else '', time.monotonic() - t0))
             prev = 'base'
             prev_tree = git(tree, 'rev-parse', 'base^{tree}')
             steps = {}
-            save_steps(arch, steps, None)
+            save_steps(out, steps, None)
             for sha, name in ctx.commits:
+                t0 = time.monotonic()
                 git(tree, 'checkout', '-q', '--detach', sha)
                 try:
-                    got = build(arch, tree, name[:4])
+                    got = build(arch, tree, name[:4], out, dirs)
                 except Failure as err:
                     raise Failure('%s: %s' % (name, err)) from err
-                objs = sparse_set(arch, tree, prev, sha)
+                objs = sparse_set(tree, prev, sha, out)
                 prev = sha
-                got |= sparse(arch, tree, objs, name[:4])
+                got |= sparse(arch, tree, objs, name[:4], out)
                 new = sorted(got - baseline - sparse_base)
-                say('    %s: builds, sparse on %d objects, %s' % (
+                if dirs:
+                    new += ['%s uses %s, which is not exported' % m
+                            for m in sorted(unexported(arch, out, dirs) -
+                                            base_missing)]
+                say('    %s: builds, sparse on %d objects, %s (%.0f s)' % (
                     name, len(objs), '%d new warnings' % len(new)
-                    if new else 'no new warning'))
+                    if new else 'no new warning', time.monotonic() - t0))
                 problems += ['%s: %s' % (name, w) for w in new]
                 now = git(tree, 'rev-parse', sha + '^{tree}')
                 steps[step_key(common, prev_tree, now)] = {
                     'objs': len(objs), 'new': new}
                 prev_tree = now
-            save_steps(arch, steps, prev_tree)
+            save_steps(out, steps, prev_tree)
         finally:
             git(tree, 'checkout', '-q', '--detach', head)
         return problems
@@ -277,11 +378,6 @@ def includers(tree, header):
     code, out = run(['git', '-C', tree, 'grep', '-l', '-F', pattern, '--'] +
                     ['%s/*.c' % w for w in where], check=False)
     return out.split() if code == 0 else []
-
-
-# A change to a DMA-layer header is checked on the DMA layer itself and on
-# the GEM DMA helpers and drivers, not on each of its thousands of includers.
-DMA_LAYER = re.compile(r'^include/linux/dma-[\w-]+\.h$')
 
 
 def required_files(tree, header):
@@ -341,7 +437,8 @@ def headers(ctx):
         for src in files:
             obj = src[:-2] + '.o'
             for arch in ARCHES:
-                if os.path.exists(os.path.join(build_dir(arch), obj)):
+                if os.path.exists(os.path.join(build_dir(arch, ctx.full),
+                                               obj)):
                     built[arch].append(src)
         everywhere = set().union(*built.values())
         rest = [src for src in files if src not in everywhere]

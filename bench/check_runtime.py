@@ -224,9 +224,10 @@ def compare(name, results):
 def runtime(name):
     def check(ctx):
         with_series = ctx.tree
-        trees = {'base': g.base_tree(), 'patched': with_series}
-        images = {v: g.kernel(name, v, t) for v, t in trees.items()}
-        dtbs = {v: g.dtb(name, v, t) for v, t in trees.items()}
+        built = {v: g.kernel(name, v, with_series)
+                 for v in ('base', 'patched')}
+        images = {v: b[0] for v, b in built.items()}
+        dtbs = {v: b[1] for v, b in built.items()}
         archive = g.initramfs(name, g.selftests(name, with_series))
         results, problems = {}, []
         for variant in ('base', 'patched'):

@@ -23,13 +23,14 @@ def build(ctx):
     problems = []
     for arch, (karch, cross) in ARCHES.items():
         out = os.path.join(CACHE, 'build', 'kselftest-' + arch)
-        run(make_cmd(arch, ctx.tree, 'headers'), env=env())
+        hdrs = build_dir(arch, ctx.full)
+        run(make_cmd(arch, ctx.tree, 'headers', out=hdrs), env=env())
         code, log = run(['make', '-C', os.path.join(ctx.tree,
                                                     'tools/testing/selftests'),
                          'TARGETS=' + TARGETS, 'ARCH=' + karch,
                          'CROSS_COMPILE=' + cross, 'O=' + out,
-                         'KHDR_INCLUDES=-isystem %s/usr/include' %
-                         build_dir(arch)], check=False)
+                         'KHDR_INCLUDES=-isystem %s/usr/include' % hdrs],
+                        check=False)
         warnings = [ln for ln in log.splitlines() if 'warning:' in ln]
         if code:
             problems += ['%s: kselftest build failed:' % arch] + \

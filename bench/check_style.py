@@ -116,7 +116,7 @@ def kernel_doc(ctx):
 COCCI_CACHE = os.path.join(CACHE, 'coccicheck')
 
 
-def cocci_report(tree, path):
+def cocci_report(tree, path, build):
     """coccicheck's report for one file, cached by the file's content.
 
     Runs scripts/coccicheck in its per-file mode (C=2, as kbuild would
@@ -125,7 +125,6 @@ def cocci_report(tree, path):
     requirements as in `make coccicheck`.  Kbuild itself cannot do this in
     7.3: scripts/checker-valid.sh accepts only sparse as CHECK.
     """
-    import check_build  # pylint: disable=import-outside-toplevel
     text = open(os.path.join(tree, path), 'rb').read()
     scripts = git(tree, 'rev-parse', 'HEAD:scripts/coccinelle')
     key = hashlib.sha256(b'\0'.join([path.encode(), scripts.encode(),
@@ -133,7 +132,7 @@ def cocci_report(tree, path):
     cached = os.path.join(COCCI_CACHE, key + '.json')
     if os.path.exists(cached):
         return json.load(open(cached, encoding='utf-8'))
-    out = check_build.build_dir('x86_64')
+    out = build
     inc = []
     for top in (tree, out):
         inc += ['-I', top + '/arch/x86/include',
@@ -160,6 +159,8 @@ def cocci_report(tree, path):
 
 
 def coccicheck(ctx):
+    import check_build  # pylint: disable=import-outside-toplevel
+    build = check_build.build_dir('x86_64', ctx.full)
     paths = touched(ctx, ('.c',))
     head = git(ctx.tree, 'rev-parse', 'HEAD')
     old = {}
@@ -167,12 +168,12 @@ def coccicheck(ctx):
         git(ctx.tree, 'checkout', '-q', '--detach', 'base')
         for path in paths:
             if os.path.exists(os.path.join(ctx.tree, path)):
-                old[path] = cocci_report(ctx.tree, path)
+                old[path] = cocci_report(ctx.tree, path, build)
     finally:
         git(ctx.tree, 'checkout', '-q', '--detach', head)
     problems = []
     for path in paths:
-        new = cocci_report(ctx.tree, path)
+        new = cocci_report(ctx.tree, path, build)
         before = {strip_numbers(ln) for ln in old.get(path, [])}
         added = [ln for ln in new if strip_numbers(ln) not in before]
         say('    %s: %d reports before, %d after, %d new' % (

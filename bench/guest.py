@@ -3,15 +3,16 @@
 
 A guest is a machine QEMU emulates plus a kernel configuration
 (configs/guest-<name>.config on top of tinyconfig) and the DRM driver the
-tests use there.  For each guest the workbench builds two kernels in cached
-build trees, one from the base and one from the base with the series
-applied, and one initramfs: busybox, an /init script and the series'
+tests use there.  For each guest the workbench builds two kernels, one
+after the other in one cached build tree, from the base and from the base
+with the series applied, and one initramfs: busybox, an /init script and the series'
 kselftest (linked statically, built from the patched tree, run on both
 kernels).  The guest runs the tests, prints their output and the kernel
 log between marker lines on its serial console, and powers off; the host
 reads them back from the console log.
 """
 
+import hashlib
 import os
 import re
 import select
@@ -259,19 +260,16 @@ echo "%(mark)s done"
 poweroff -f
 '''
 
-# Each kernel's build tree is a sibling of its source tree, named alike:
-# the base's (guest/linux) in guest/, the patched one's (check/linux) in
-# check/.  With ccache's base_dir at the cache, the compiler commands and
-# their preprocessed output of both kernels then name the sources by the
-# same relative path (../linux/...), so the patched kernel and the other
-# guests' kernels reuse every object whose source and configuration did
-# not change.
-BASE_SRC = os.path.join(CACHE, 'guest', 'linux')
-
-
-def build_dir(guest, variant):
-    top = os.path.join(CACHE, 'guest' if variant == 'base' else 'check')
-    return os.path.join(top, 'build-' + guest)
+# Both kernels of a guest are built in one build tree, check/build-<guest>,
+# from the check tree (check/linux): first its base commit, then its HEAD,
+# so the second build recompiles only what the series changes and what
+# depends on it.  Each variant's image and device tree blob are kept in
+# the build tree's kernels/ with a stamp naming the source tree and the
+# configuration they were built from; when both match, they are used
+# again without running make.  ccache (with its base_dir at the cache)
+# shares objects between the guests' build trees.
+def build_dir(guest):
+    return os.path.join(CACHE, 'check', 'build-' + guest)
 
 
 def build_env():
@@ -281,11 +279,18 @@ def build_env():
 
 
 def drop_old_layout(guest):
-    """Remove the build trees and base checkout of the earlier layout."""
+    """Remove the build trees and base checkouts of earlier layouts: the
+    base kernels' own build trees and source checkout (guest/)."""
     for old in (os.path.join(CACHE, 'build', 'guest-%s-base' % guest),
                 os.path.join(CACHE, 'build', 'guest-%s-patched' % guest),
-                os.path.join(CACHE, 'guest', 'src-base')):
+                os.path.join(CACHE, 'guest', 'src-base'),
+                os.path.join(CACHE, 'guest', 'build-' + guest)):
         shutil.rmtree(old, ignore_errors=True)
+    old_src = os.path.join(CACHE, 'guest', 'linux')
+    if os.path.isdir(old_src):
+        shutil.rmtree(old_src, ignore_errors=True)
+        run(['git', '--git-dir=' + os.path.join(CACHE, 'base', 'base.git'),
+             'worktree', 'prune'], check=False)
 
 
 def make_cmd(guest, tree, out, *targets):
@@ -294,26 +299,6 @@ def make_cmd(guest, tree, out, *targets):
             'ARCH=' + g['karch'], 'CROSS_COMPILE=' + g['cross'],
             'CC=ccache %sgcc' % g['cross'], 'HOSTCC=ccache gcc'] + \
         list(targets)
-
-
-def base_tree():
-    """A checkout of the base, kept in the cache, for the base kernels.
-
-    Made again when it is missing or no longer at the base repository's
-    tag (after the base was rebuilt).
-    """
-    repo = os.path.join(CACHE, 'base', 'base.git')
-    tree = BASE_SRC
-    want = run(['git', '--git-dir=' + repo, 'rev-parse', 'base^{commit}'])[1]
-    have = run(['git', '-C', tree, 'rev-parse', 'HEAD'], check=False)[1] \
-        if os.path.isdir(tree) else None
-    if have != want:
-        shutil.rmtree(tree, ignore_errors=True)
-        run(['git', '--git-dir=' + repo, 'worktree', 'prune'])
-        os.makedirs(os.path.dirname(tree), exist_ok=True)
-        run(['git', '--git-dir=' + repo, 'worktree', 'add', '-q', '--detach',
-             tree, 'base'])
-    return tree
 
 
 def fragment(guest, out):
@@ -326,41 +311,79 @@ def fragment(guest, out):
     return path
 
 
-def kernel(guest, variant, tree):
-    """Build (incrementally) the guest's kernel from tree; return its path."""
+def kernel_stamp(guest, src):
+    """What a kept kernel was built from: the source tree, the fragments,
+    the test device tree, the compilers."""
     g = GUESTS[guest]
-    out = build_dir(guest, variant)
-    if os.path.relpath(tree, os.path.dirname(out)) != 'linux':
-        raise Failure('%s kernel: source %s is not next to its build tree '
-                      '%s' % (guest, tree, out))
+    parts = [src, g['image']] + [open(os.path.join(CONFIGS, n), 'rb').read(
+        ).decode() for n in g['configs']]
+    if g['dts']:
+        parts.append(open(os.path.join(CONFIGS, g['dts']), 'rb').read(
+            ).decode())
+    for cc in (g['cross'] + 'gcc', 'gcc'):
+        parts.append(run([cc, '--version'], check=False)[1] or '')
+    return hashlib.sha256('\0'.join(parts).encode()).hexdigest()
+
+
+def kernel(guest, variant, tree):
+    """The guest's kernel and device tree blob for variant: 'base' is the
+    check tree's base commit, 'patched' its HEAD.  Returns (image, dtb or
+    None), copies kept in the build tree's kernels/."""
+    g = GUESTS[guest]
+    out = build_dir(guest)
     drop_old_layout(guest)
-    os.makedirs(out, exist_ok=True)
+    rev = 'base' if variant == 'base' else 'HEAD'
+    src = run(['git', '-C', tree, 'rev-parse', rev + '^{tree}'])[1].strip()
+    keep = os.path.join(out, 'kernels')
+    image = os.path.join(keep, '%s-%s' % (variant,
+                                          os.path.basename(g['image'])))
+    blob = os.path.join(keep, variant + '.dtb') if g['dts'] else None
+    stamp_file = os.path.join(keep, variant + '.stamp')
+    stamp = kernel_stamp(guest, src)
+    if os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
+        say('    %s %s kernel: kept from an earlier run (same source tree '
+            '%s and configuration)' % (guest, variant, src[:12]))
+        return image, blob
+    head = run(['git', '-C', tree, 'rev-parse', 'HEAD'])[1].strip()
+    os.makedirs(keep, exist_ok=True)
     os.makedirs(LOGS, exist_ok=True)
-    frag = fragment(guest, out)
-    run(make_cmd(guest, tree, out, 'tinyconfig', 'KCONFIG_ALLCONFIG=' + frag),
-        env=build_env())
-    lost = lost_options(frag, os.path.join(out, '.config'))
-    if lost:
-        raise Failure('configs/%s ask for options Kconfig did not keep: %s'
-                      % (' + '.join(g['configs']), ', '.join(lost)))
-    log = os.path.join(LOGS, 'guest-%s-%s-build.log' % (guest, variant))
-    t0 = time.monotonic()
-    code, _ = run(make_cmd(guest, tree, out, os.path.basename(g['image'])),
-                  env=build_env(), check=False, log=log)
-    if code:
-        raise Failure('%s kernel (%s) did not build; log %s' % (
-            guest, variant, log))
-    say('    %s %s kernel: built in %.0f s' % (guest, variant,
-                                             time.monotonic() - t0))
-    return os.path.join(out, g['image'])
+    try:
+        if rev == 'base':
+            run(['git', '-C', tree, 'checkout', '-q', '--detach', 'base'])
+        frag = fragment(guest, out)
+        run(make_cmd(guest, tree, out, 'tinyconfig',
+                     'KCONFIG_ALLCONFIG=' + frag), env=build_env())
+        lost = lost_options(frag, os.path.join(out, '.config'))
+        if lost:
+            raise Failure('configs/%s ask for options Kconfig did not keep: '
+                          '%s' % (' + '.join(g['configs']), ', '.join(lost)))
+        log = os.path.join(LOGS, 'guest-%s-%s-build.log' % (guest, variant))
+        t0 = time.monotonic()
+        code, _ = run(make_cmd(guest, tree, out,
+                               os.path.basename(g['image'])),
+                      env=build_env(), check=False, log=log)
+        if code:
+            raise Failure('%s kernel (%s) did not build; log %s' % (
+                guest, variant, log))
+        shutil.copy(os.path.join(out, g['image']), image)
+        if blob:
+            shutil.copy(dtb(guest, tree), blob)
+        say('    %s %s kernel: built in %.0f s' % (
+            guest, variant, time.monotonic() - t0))
+    finally:
+        if rev == 'base':
+            run(['git', '-C', tree, 'checkout', '-q', '--detach', head])
+    with open(stamp_file, 'w') as f:
+        f.write(stamp)
+    return image, blob
 
 
 def selftests(guest, tree):
     """The series' kselftests and dumbprobe, linked statically for the
     guest's arch against the patched tree's UAPI headers: {name: path}."""
     g = GUESTS[guest]
-    hdr = os.path.join(build_dir(guest, 'patched'), 'usr', 'include')
-    run(make_cmd(guest, tree, build_dir(guest, 'patched'), 'headers'),
+    hdr = os.path.join(build_dir(guest), 'usr', 'include')
+    run(make_cmd(guest, tree, build_dir(guest), 'headers'),
         env=build_env())
     out = os.path.join(CACHE, 'build', 'guest-kselftest-' + guest)
     run(['make', '-C', os.path.join(tree, 'tools/testing/selftests'),
@@ -572,12 +595,11 @@ def igt_results(test, text):
             for sub, result in IGT_SUBTEST.findall(text)}
 
 
-def dtb(guest, variant, tree):
-    """Compile the guest's test device tree with the kernel's dtc."""
+def dtb(guest, tree):
+    """Compile the guest's test device tree with the kernel's dtc, against
+    the tree's device tree includes as checked out."""
     dts = GUESTS[guest]['dts']
-    if not dts:
-        return None
-    out = build_dir(guest, variant)
+    out = build_dir(guest)
     karch = GUESTS[guest]['karch']
     run(make_cmd(guest, tree, out, 'scripts_dtc'), env=build_env())
     pre = subprocess.run(
