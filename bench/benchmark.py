@@ -141,9 +141,9 @@ def summarise(rounds):
 
 
 def bench_guest(ctx, name):
-    built = {v: g.kernel(name, v, ctx.tree) for v in ('base', 'patched')}
-    images = {v: b[0] for v, b in built.items()}
-    dtbs = {v: b[1] for v, b in built.items()}
+    images = {v: g.kernel(name, v, ctx.tree) for v in ('base', 'patched')}
+    blob = g.dtb(name, ctx.tree)
+    dtbs = {'base': blob, 'patched': blob}
     archive = g.initramfs(name, g.selftests(name, ctx.tree),
                           bench=lines(name))
     rounds = {'base': [], 'patched': []}

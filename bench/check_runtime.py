@@ -224,10 +224,10 @@ def compare(name, results):
 def runtime(name):
     def check(ctx):
         with_series = ctx.tree
-        built = {v: g.kernel(name, v, with_series)
-                 for v in ('base', 'patched')}
-        images = {v: b[0] for v, b in built.items()}
-        dtbs = {v: b[1] for v, b in built.items()}
+        images = {v: g.kernel(name, v, with_series)
+                  for v in ('base', 'patched')}
+        blob = g.dtb(name, with_series)
+        dtbs = {'base': blob, 'patched': blob}
         archive = g.initramfs(name, g.selftests(name, with_series))
         results, problems = {}, []
         for variant in ('base', 'patched'):

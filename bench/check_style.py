@@ -6,6 +6,7 @@ Findings are compared with the base where the base already has some
 findings listed in checkpatch-exceptions.txt with their reason.
 """
 
+import concurrent.futures
 import fnmatch
 import hashlib
 import json
@@ -163,17 +164,22 @@ def coccicheck(ctx):
     build = check_build.build_dir('x86_64', ctx.full)
     paths = touched(ctx, ('.c',))
     head = git(ctx.tree, 'rev-parse', 'HEAD')
-    old = {}
+    def reports(files):
+        # One spatch per file and core: each file is independent.
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+            return dict(zip(files, pool.map(
+                lambda p: cocci_report(ctx.tree, p, build), files)))
+
     try:
         git(ctx.tree, 'checkout', '-q', '--detach', 'base')
-        for path in paths:
-            if os.path.exists(os.path.join(ctx.tree, path)):
-                old[path] = cocci_report(ctx.tree, path, build)
+        old = reports([p for p in paths
+                       if os.path.exists(os.path.join(ctx.tree, p))])
     finally:
         git(ctx.tree, 'checkout', '-q', '--detach', head)
+    now = reports(paths)
     problems = []
     for path in paths:
-        new = cocci_report(ctx.tree, path, build)
+        new = now[path]
         before = {strip_numbers(ln) for ln in old.get(path, [])}
         added = [ln for ln in new if strip_numbers(ln) not in before]
         say('    %s: %d reports before, %d after, %d new' % (

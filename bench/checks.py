@@ -35,11 +35,14 @@ CHECKS = [
     ('gem-dma-opt-in', 'ci', ('apply',), check_source.gem_dma_opt_in,
      'only the drivers in configs/gem-dma-opt-in.txt opt in'),
     ('build-x86_64', 'ci', ('apply',), check_build.bisect('x86_64'),
-     'base, then each patch: kernel + modules W=1, sparse on touched, x86_64'),
+     'base, then each patch: W=1 build (CI: touched subsystems and their '
+     'exports; full tier: whole kernel and modules), sparse, x86_64'),
     ('build-arm', 'ci', ('apply',), check_build.bisect('arm'),
-     'base, then each patch: kernel + modules W=1, sparse on touched, arm'),
+     'base, then each patch: W=1 build (CI: touched subsystems and their '
+     'exports; full tier: whole kernel and modules), sparse, arm'),
     ('build-arm64', 'ci', ('apply',), check_build.bisect('arm64'),
-     'base, then each patch: kernel + modules W=1, sparse on touched, arm64'),
+     'base, then each patch: W=1 build (CI: touched subsystems and their '
+     'exports; full tier: whole kernel and modules), sparse, arm64'),
     ('headers', 'ci', ('build-x86_64', 'build-arm', 'build-arm64'),
      check_build.headers,
      'every includer of a changed header compiles (arch builds, else alone)'),

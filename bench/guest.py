@@ -69,19 +69,28 @@ GUESTS = {
         'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
         'timeout': 240,
     },
+    # The Exynos DRM driver on FIMD.  Its kernel also has VIDI (left
+    # disconnected here) and fbdev emulation, for the next guest; fbdev is
+    # off on the command line: QEMU's FIMD raises no vblank interrupt, so
+    # every commit waits 10 s and ends in "flip_done timed out" and a
+    # WARNING, and fbdev would restore its mode with such a commit whenever
+    # a test closes the device.  The kselftests make no commit of their own.
     'arm-exynos': dict(
         SMDKC210,
-        configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config'],
+        configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
+                 'guest-arm-exynos-vidi.config'],
+        append='drm_kms_helper.fbdev_emulation=0',
         driver='exynos', probe=['prime', 'import', 'exhaust 1920 1080'],
         fixed=EXYNOS_FIXED),
-    # The Exynos DRM driver with its virtual display, VIDI, alone: commits
-    # complete (timer vblanks), so fbdev emulation runs.  The test connects
-    # the display, which starts fbdev, checks the fbdev buffer, then runs
-    # the kselftests with fbdev restoring its mode whenever a test closes
-    # the device.
+    # The same kernel on a device tree without FIMD: the Exynos DRM driver
+    # with its virtual display, VIDI, alone.  Commits complete (timer
+    # vblanks), so fbdev emulation runs.  The test connects the display,
+    # which starts fbdev, checks the fbdev buffer, then runs the kselftests
+    # with fbdev restoring its mode whenever a test closes the device.
     'arm-exynos-vidi': dict(
-        SMDKC210,
-        configs=['guest-arm-exynos.config', 'guest-arm-exynos-vidi.config'],
+        SMDKC210, kernel='arm-exynos', dts='guest-arm-exynos-vidi.dts',
+        configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
+                 'guest-arm-exynos-vidi.config'],
         driver='exynos', probe=['prime', 'import'], fixed=EXYNOS_FIXED,
         setup='echo 1 > /sys/devices/platform/exynos-drm-vidi/connection',
         fbdev=True, modetest=True),
@@ -104,6 +113,7 @@ for _name in ('x86_64-vkms', 'arm-vexpress', 'arm-exynos', 'arm-exynos-vidi'):
     GUESTS[_name + '-debug'] = dict(
         GUESTS[_name], configs=GUESTS[_name]['configs'] +
         ['guest-debug.config'], debug=True,
+        kernel=GUESTS[_name].get('kernel', _name) + '-debug',
         timeout=3 * GUESTS[_name]['timeout'])
 
 # For the benchmarks only (make bench): the same machines with HIGHMEM and
@@ -121,7 +131,7 @@ GUESTS['arm-vexpress-highmem'] = dict(
 GUESTS['arm-exynos-highmem'] = dict(
     GUESTS['arm-exynos'],
     configs=GUESTS['arm-exynos']['configs'] + ['guest-arm-highmem.config'],
-    append='cma=96M@0x72000000')
+    append=GUESTS['arm-exynos']['append'] + ' cma=96M@0x72000000')
 
 # The series' kselftests, each printing TAP: every guest runs the first,
 # the Exynos guests all of them (exynos_gem skips elsewhere).
@@ -260,16 +270,21 @@ echo "%(mark)s done"
 poweroff -f
 '''
 
-# Both kernels of a guest are built in one build tree, check/build-<guest>,
+# Both kernels of a guest are built in one build tree, check/build-<kernel>,
 # from the check tree (check/linux): first its base commit, then its HEAD,
 # so the second build recompiles only what the series changes and what
-# depends on it.  Each variant's image and device tree blob are kept in
-# the build tree's kernels/ with a stamp naming the source tree and the
-# configuration they were built from; when both match, they are used
-# again without running make.  ccache (with its base_dir at the cache)
-# shares objects between the guests' build trees.
+# depends on it.  Guests that boot the same kernels name the same 'kernel'
+# (default: the guest's own name).  Each variant's image is kept in the
+# build tree's kernels/ with a stamp naming the source tree and the
+# configuration it was built from; when both match, it is used again
+# without running make.  ccache (with its base_dir at the cache) shares
+# objects between build trees.
+def kernel_name(guest):
+    return GUESTS[guest].get('kernel', guest)
+
+
 def build_dir(guest):
-    return os.path.join(CACHE, 'check', 'build-' + guest)
+    return os.path.join(CACHE, 'check', 'build-' + kernel_name(guest))
 
 
 def build_env():
@@ -313,22 +328,19 @@ def fragment(guest, out):
 
 def kernel_stamp(guest, src):
     """What a kept kernel was built from: the source tree, the fragments,
-    the test device tree, the compilers."""
+    the compilers."""
     g = GUESTS[guest]
     parts = [src, g['image']] + [open(os.path.join(CONFIGS, n), 'rb').read(
         ).decode() for n in g['configs']]
-    if g['dts']:
-        parts.append(open(os.path.join(CONFIGS, g['dts']), 'rb').read(
-            ).decode())
     for cc in (g['cross'] + 'gcc', 'gcc'):
         parts.append(run([cc, '--version'], check=False)[1] or '')
     return hashlib.sha256('\0'.join(parts).encode()).hexdigest()
 
 
 def kernel(guest, variant, tree):
-    """The guest's kernel and device tree blob for variant: 'base' is the
-    check tree's base commit, 'patched' its HEAD.  Returns (image, dtb or
-    None), copies kept in the build tree's kernels/."""
+    """The guest's kernel for variant: 'base' is the check tree's base
+    commit, 'patched' its HEAD.  Returns the image, a copy kept in the build
+    tree's kernels/."""
     g = GUESTS[guest]
     out = build_dir(guest)
     drop_old_layout(guest)
@@ -337,13 +349,12 @@ def kernel(guest, variant, tree):
     keep = os.path.join(out, 'kernels')
     image = os.path.join(keep, '%s-%s' % (variant,
                                           os.path.basename(g['image'])))
-    blob = os.path.join(keep, variant + '.dtb') if g['dts'] else None
     stamp_file = os.path.join(keep, variant + '.stamp')
     stamp = kernel_stamp(guest, src)
     if os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
         say('    %s %s kernel: kept from an earlier run (same source tree '
-            '%s and configuration)' % (guest, variant, src[:12]))
-        return image, blob
+            '%s and configuration)' % (kernel_name(guest), variant, src[:12]))
+        return image
     head = run(['git', '-C', tree, 'rev-parse', 'HEAD'])[1].strip()
     os.makedirs(keep, exist_ok=True)
     os.makedirs(LOGS, exist_ok=True)
@@ -366,16 +377,14 @@ def kernel(guest, variant, tree):
             raise Failure('%s kernel (%s) did not build; log %s' % (
                 guest, variant, log))
         shutil.copy(os.path.join(out, g['image']), image)
-        if blob:
-            shutil.copy(dtb(guest, tree), blob)
         say('    %s %s kernel: built in %.0f s' % (
-            guest, variant, time.monotonic() - t0))
+            kernel_name(guest), variant, time.monotonic() - t0))
     finally:
         if rev == 'base':
             run(['git', '-C', tree, 'checkout', '-q', '--detach', head])
     with open(stamp_file, 'w') as f:
         f.write(stamp)
-    return image, blob
+    return image
 
 
 def selftests(guest, tree):
@@ -596,22 +605,31 @@ def igt_results(test, text):
 
 
 def dtb(guest, tree):
-    """Compile the guest's test device tree with the kernel's dtc, against
-    the tree's device tree includes as checked out."""
+    """Compile the guest's test device tree with the kernel's dtc, from the
+    check tree at HEAD.  Both kernels boot with it: the series changes no
+    device tree source, binding header or dtc (checked here)."""
     dts = GUESTS[guest]['dts']
+    if not dts:
+        return None
+    dt_paths = ['arch/*/boot/dts', 'include/dt-bindings', 'scripts/dtc']
+    code, _ = run(['git', '-C', tree, 'diff', '--quiet', 'base', 'HEAD',
+                   '--'] + dt_paths, check=False)
+    if code:
+        raise Failure('the series changes %s: the base kernel needs a '
+                      'device tree of its own' % ', '.join(dt_paths))
     out = build_dir(guest)
     karch = GUESTS[guest]['karch']
     run(make_cmd(guest, tree, out, 'scripts_dtc'), env=build_env())
     pre = subprocess.run(
         ['cpp', '-nostdinc', '-undef', '-D__DTS__', '-x',
-         'assembler-with-cpp', '-I', os.path.join(tree, 'arch', karch,
-                                                  'boot', 'dts'),
+         'assembler-with-cpp', '-I', CONFIGS, '-I',
+         os.path.join(tree, 'arch', karch, 'boot', 'dts'),
          '-I', os.path.join(tree, 'scripts', 'dtc', 'include-prefixes'),
          os.path.join(CONFIGS, dts)], capture_output=True, check=False)
     if pre.returncode:
         raise Failure('configs/%s: cpp failed:\n%s' % (
             dts, pre.stderr.decode(errors='replace')[-1500:]))
-    path = os.path.join(out, os.path.splitext(dts)[0] + '.dtb')
+    path = os.path.join(out, 'kernels', os.path.splitext(dts)[0] + '.dtb')
     proc = subprocess.run([os.path.join(out, 'scripts', 'dtc', 'dtc'), '-q',
                            '-I', 'dts', '-O', 'dtb', '-o', path, '-'],
                           input=pre.stdout, capture_output=True, check=False)
