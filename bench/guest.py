@@ -65,7 +65,7 @@ GUESTS = {
         'image': 'arch/arm/boot/zImage', 'dts': 'guest-arm-vexpress.dts',
         'configs': ['guest-arm-vexpress.config'],
         'driver': 'pl111', 'console': 'ttyAMA0',
-        'probe': ['prime', 'exhaust 1920 1080'],
+        'probe': ['prime', 'exhaust 1920 1080'], 'modetest': True,
         'qemu': ['qemu-system-arm', '-machine', 'vexpress-a9', '-m', '512'],
         'timeout': 240,
     },
