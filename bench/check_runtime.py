@@ -94,6 +94,9 @@ def expected_oops(name, variant, code, text, log):
     return []
 
 
+FBDEV_UP = re.compile(r'\] fb\d+: \S+ frame buffer device')
+
+
 def run_variant(name, variant, image, archive, devicetree):
     """Boot one kernel; return (results dict, problems)."""
     code, took, text, log = g.boot(name, variant, image, archive,
@@ -164,6 +167,10 @@ def run_variant(name, variant, image, archive, devicetree):
             problems.append('%s: the console does not show "%s"; console '
                             'log %s' % (variant, pattern, log))
         return result, problems
+    if g.GUESTS[name].get('fbdev_off') and FBDEV_UP.search(text):
+        # The kernel has fbdev emulation; the command line must keep it off.
+        problems.append('%s: fbdev emulation started although the command '
+                        'line turns it off; console log %s' % (variant, log))
     if result['driver'] != want:
         # Without the guest's driver every kselftest case would skip.
         problems.append('%s: card0 is driven by "%s", not %s; console log '

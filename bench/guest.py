@@ -5,8 +5,8 @@ A guest is a machine QEMU emulates plus a kernel configuration
 (configs/guest-<name>.config on top of tinyconfig) and the DRM driver the
 tests use there.  For each guest the workbench builds two kernels, one
 after the other in one cached build tree, from the base and from the base
-with the series applied, and one initramfs: busybox, an /init script and the series'
-kselftest (linked statically, built from the patched tree, run on both
+with the series applied, and one initramfs: busybox, an /init script and
+the series' kselftest (linked statically, built from the patched tree, run on both
 kernels).  The guest runs the tests, prints their output and the kernel
 log between marker lines on its serial console, and powers off; the host
 reads them back from the console log.
@@ -79,7 +79,7 @@ GUESTS = {
         SMDKC210,
         configs=['guest-arm-exynos.config', 'guest-arm-exynos-fimd.config',
                  'guest-arm-exynos-vidi.config'],
-        append='drm_kms_helper.fbdev_emulation=0',
+        append='drm_kms_helper.fbdev_emulation=0', fbdev_off=True,
         driver='exynos', probe=['prime', 'import', 'exhaust 1920 1080'],
         fixed=EXYNOS_FIXED),
     # The same kernel on a device tree without FIMD: the Exynos DRM driver
@@ -622,7 +622,7 @@ def dtb(guest, tree):
     run(make_cmd(guest, tree, out, 'scripts_dtc'), env=build_env())
     pre = subprocess.run(
         ['cpp', '-nostdinc', '-undef', '-D__DTS__', '-x',
-         'assembler-with-cpp', '-I', CONFIGS, '-I',
+         'assembler-with-cpp', '-I',
          os.path.join(tree, 'arch', karch, 'boot', 'dts'),
          '-I', os.path.join(tree, 'scripts', 'dtc', 'include-prefixes'),
          os.path.join(CONFIGS, dts)], capture_output=True, check=False)
