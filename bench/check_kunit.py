@@ -3,9 +3,12 @@
 
 UML in the CI tier; arm and arm64 under QEMU in the full tier, so that the
 architectures' own DMA mapping code runs.  arm64 runs on QEMU's virt machine
-with an SMMUv3 and a PCI device behind it (configs/kunit-arm64-iommu.py), so
-that the drm_gem_dma_iommu suite exercises dma-iommu; the check fails if that
-suite did not run there.  The build directory of each is kept in the cache
+with an SMMUv3 and two PCI devices behind it (configs/kunit-arm64-iommu.py),
+so that the drm_gem_dma_iommu suite exercises dma-iommu; the check fails if
+that suite did not run there.  The Rockchip suite (its own kunitconfig) runs
+in the CI tier on that arm64 machine, where its IOMMU tests find devices in
+DMA domains; the check fails if the test that shares one device's domain
+with another was skipped.  The build directory of each is kept in the cache
 and reused.
 """
 
@@ -26,12 +29,21 @@ MUST_RUN = {'arm64': ('drm_gem_dma_iommu',
                       'with iommu=smmuv3 and a PCI device?')}
 
 
-def run_kunit(ctx, arch):
-    build = os.path.join(CACHE, 'build', 'kunit-' + arch)
-    log = os.path.join(CACHE, 'logs', 'kunit-%s.log' % arch)
+# The Rockchip suite: its kunitconfig, and the test that must pass (not be
+# skipped) on arm64, and why it would be skipped.
+ROCKCHIP_KUNITCONFIG = 'drivers/gpu/drm/rockchip/tests'
+ROCKCHIP_MUST_PASS = ('rockchip_test_dma_shared_domain',
+                      'fewer than two PCI devices in IOMMU DMA domains: is '
+                      'QEMU started with iommu=smmuv3 and two pci-testdev?')
+
+
+def run_kunit(ctx, arch, name=None, kunitconfig=KUNITCONFIG, must_pass=None):
+    name = name or 'kunit-' + arch
+    build = os.path.join(CACHE, 'build', name)
+    log = os.path.join(CACHE, 'logs', '%s.log' % name)
     os.makedirs(os.path.dirname(log), exist_ok=True)
     cmd = ['python3', 'tools/testing/kunit/kunit.py', 'run',
-           '--kunitconfig=' + KUNITCONFIG, '--build_dir=' + build,
+           '--kunitconfig=' + kunitconfig, '--build_dir=' + build,
            '--jobs=%d' % os.cpu_count(), '--timeout=900']
     make_options = ['CC=ccache gcc', 'HOSTCC=ccache gcc']
     if arch != 'um':
@@ -58,10 +70,14 @@ def run_kunit(ctx, arch):
     if code or not summary:
         return (['kunit.py exited %d (log %s)' % (code, log)] +
                 failed[:40] + ([] if failed else tail_file(log).splitlines()))
-    if arch in MUST_RUN:
+    if arch in MUST_RUN and kunitconfig == KUNITCONFIG:
         suite, why = MUST_RUN[arch]
         if not re.search(r'\[PASSED\] %s =+$' % suite, text, re.M):
             failed.append('suite %s did not pass (skipped?): %s' % (suite, why))
+    if must_pass:
+        case, why = must_pass
+        if not re.search(r'\[PASSED\] %s$' % case, text, re.M):
+            failed.append('test %s did not pass (skipped?): %s' % (case, why))
     return failed
 
 
@@ -69,3 +85,10 @@ def kunit(arch):
     def check(ctx):
         return run_kunit(ctx, arch)
     return check
+
+
+def kunit_rockchip(ctx):
+    """The Rockchip suite on arm64 under QEMU, with an SMMUv3."""
+    return run_kunit(ctx, 'arm64', name='kunit-rockchip-arm64',
+                     kunitconfig=ROCKCHIP_KUNITCONFIG,
+                     must_pass=ROCKCHIP_MUST_PASS)

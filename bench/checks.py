@@ -53,6 +53,9 @@ CHECKS = [
      'the drm kselftest builds for x86_64, arm and arm64'),
     ('kunit-um', 'ci', ('apply',), check_kunit.kunit('um'),
      'KUnit DRM suites on UML, series applied'),
+    ('kunit-rockchip', 'ci', ('apply',), check_kunit.kunit_rockchip,
+     'KUnit Rockchip suite on arm64 under QEMU with an SMMUv3, series '
+     'applied'),
     ('kunit-arm', 'full', ('apply',), check_kunit.kunit('arm'),
      'KUnit DRM suites on arm under QEMU, series applied'),
     ('kunit-arm64', 'full', ('apply',), check_kunit.kunit('arm64'),
