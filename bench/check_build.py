@@ -91,6 +91,34 @@ def configure(arch, tree, out):
     return digest
 
 
+SET = re.compile(r'^(?:# )?(CONFIG_\w+)[= ]')
+
+
+def sync_config(arch, tree, out):
+    """Before a step: apply the fragment again and let Kconfig settle
+    (olddefconfig), so that an option the series adds is set as the
+    fragment asks once the checked-out commit has it, and other new options
+    take their defaults instead of a prompt that reads end of file."""
+    frag = os.path.join(CONFIGS, arch + '.config')
+    config_file = os.path.join(out, '.config')
+    wanted = {}
+    with open(frag, encoding='utf-8') as f:
+        for line in f.read().splitlines():
+            m = SET.match(line)
+            if m:
+                wanted[m.group(1)] = line
+    with open(config_file, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    kept = []
+    for line in lines:
+        m = SET.match(line)
+        kept.append(wanted.pop(m.group(1)) if m and m.group(1) in wanted
+                    else line)
+    with open(config_file, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(kept + list(wanted.values())) + '\n')
+    run(make_cmd(arch, tree, 'olddefconfig', out=out), env=env())
+
+
 def normalise(line, tree):
     """A warning without line numbers or build paths, to compare."""
     line = line.replace(tree + '/', '')
@@ -307,6 +335,7 @@ def bisect(arch):
         try:
             git(tree, 'checkout', '-q', '--detach', 'base')
             t0 = time.monotonic()
+            sync_config(arch, tree, out)
             baseline |= build(arch, tree, 'base', out, dirs)
             with open(known, 'w') as f:
                 json.dump({'key': key,
@@ -330,6 +359,7 @@ def bisect(arch):
                 t0 = time.monotonic()
                 git(tree, 'checkout', '-q', '--detach', sha)
                 try:
+                    sync_config(arch, tree, out)
                     got = build(arch, tree, name[:4], out, dirs)
                 except Failure as err:
                     raise Failure('%s: %s' % (name, err)) from err
