@@ -4,14 +4,15 @@
 #   make KERNEL=/path/linux   apply the series to that tree, on a new branch
 #   make test                 the CI tier of checks
 #   make test-full            the CI tier plus the slow checks
+#   make list                 the checks, with their tier
 #   make bench                the benchmarks (not a test): base against patched
 #   make export               write build/linux's commits back to series/
-#   make setup                install the Debian packages the checks need
-#   make setup-full           and those the full tier needs (QEMU)
+#
+# Before the first run, as root: sh bench/setup (it installs make too).
 
 BENCH := python3 bench/dumbkmap
 
-.PHONY: all apply test test-full bench export setup setup-full list
+.PHONY: all apply test test-full bench export list
 
 all: apply
 
@@ -33,9 +34,3 @@ list:
 
 export:
 	$(BENCH) export
-
-setup:
-	sh bench/install-packages packages.txt
-
-setup-full: setup
-	sh bench/install-packages packages-full.txt

@@ -7,20 +7,18 @@ unpacked tree becomes a bare git repository with one commit, tagged
 `base`, made with fixed dates so that every machine gets the same id.
 """
 
-import glob
 import hashlib
 import os
 import re
 import shutil
 
-from common import CACHE, Failure, Timer, read_conf, run, say
+import debian
+from common import CACHE, InfraFailure, Timer, read_conf, run, say
 
-APT_DIR = os.path.join(CACHE, 'apt')
 DEB_DIR = os.path.join(CACHE, 'deb')
 BASE_DIR = os.path.join(CACHE, 'base')
 BASE_GIT = os.path.join(BASE_DIR, 'base.git')
 DEBIAN_TOUCHED = os.path.join(BASE_DIR, 'debian-touched.txt')
-KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
 # Bump when the way the base repository is made changes.
 RECIPE = 2
 # Tracked dot-files that upstream's top-level .gitignore excepts from '.*'.
@@ -38,88 +36,10 @@ def sha256(path):
     return h.hexdigest()
 
 
-def machine_mirror():
-    """The Debian mirror of the machine's apt sources (never hard-coded)."""
-    files = glob.glob('/etc/apt/sources.list.d/*.sources')
-    files += glob.glob('/etc/apt/sources.list.d/*.list')
-    files.insert(0, '/etc/apt/sources.list')
-    for path in files:
-        try:
-            with open(path, encoding='utf-8') as f:
-                text = f.read()
-        except OSError:
-            continue
-        if path.endswith('.sources'):
-            for stanza in re.split(r'\n\s*\n', text):
-                if re.search(r'^Enabled:\s*no', stanza, re.M | re.I):
-                    continue
-                m = re.search(r'^URIs:\s*(.+)$', stanza, re.M)
-                suites = re.search(r'^Suites:\s*(.+)$', stanza, re.M)
-                if m and suites and '-security' not in suites.group(1):
-                    for uri in m.group(1).split():
-                        if uri.rstrip('/').endswith('/debian'):
-                            return uri.rstrip('/')
-        else:
-            for line in text.splitlines():
-                m = re.match(r'\s*deb\s+(\[[^]]*\]\s+)?(\S+)\s+(\S+)', line)
-                if m and '-security' not in m.group(3) and \
-                        m.group(2).rstrip('/').endswith('/debian'):
-                    return m.group(2).rstrip('/')
-    raise Failure('no Debian mirror found in /etc/apt/sources.list(.d): '
-                  'add the Debian archive to the machine\'s apt sources')
-
-
-def apt_env(suite, apt_dir=APT_DIR, arch=None):
-    """Write a private apt configuration for one suite; return its env.
-
-    With arch (a Debian architecture), the configuration lists and
-    downloads that architecture's packages only.
-    """
-    for sub in ('lists/partial', 'cache/archives/partial', 'etc/sources.list.d',
-                'etc/preferences.d'):
-        os.makedirs(os.path.join(apt_dir, sub), exist_ok=True)
-    if not os.path.exists(KEYRING):
-        raise Failure('%s is missing: apt-get install debian-archive-keyring'
-                      % KEYRING)
-    mirror = machine_mirror()
-    with open(os.path.join(apt_dir, 'etc/sources.list'), 'w',
-              encoding='utf-8') as f:
-        f.write('deb [signed-by=%s] %s %s main\n' % (KEYRING, mirror, suite))
-    status = os.path.join(apt_dir, 'status')
-    open(status, 'a', encoding='utf-8').close()
-    settings = {
-        'Dir::Etc::SourceList': 'etc/sources.list',
-        'Dir::Etc::SourceParts': 'etc/sources.list.d',
-        'Dir::Etc::Preferences': 'etc/preferences',
-        'Dir::Etc::PreferencesParts': 'etc/preferences.d',
-        'Dir::State::Lists': 'lists',
-        'Dir::Cache': 'cache',
-        'Dir::State::status': 'status',
-    }
-    with open(os.path.join(apt_dir, 'apt.conf'), 'w', encoding='utf-8') as f:
-        for key, value in settings.items():
-            f.write('%s "%s";\n' % (key, os.path.join(apt_dir, value)))
-        # sid's Release file has been seen past its Valid-Until date.
-        f.write('Acquire::Check-Valid-Until "false";\n')
-        f.write('APT::Sandbox::User "root";\n')
-        if arch:
-            f.write('APT::Architecture "%s";\n' % arch)
-            f.write('APT::Architectures { "%s"; };\n' % arch)
-    return {'APT_CONFIG': os.path.join(apt_dir, 'apt.conf')}
-
-
-def archive_versions(conf, env):
+def archive_versions(conf, apt):
     """{version: sha256} of the package in the private apt lists."""
-    _, out = run(['apt-cache', 'show', conf['package']], env=env,
-                 check=False)
-    found = {}
-    version = None
-    for line in (out or '').splitlines():
-        if line.startswith('Version: '):
-            version = line.split(None, 1)[1]
-        elif line.startswith('SHA256: ') and version:
-            found[version] = line.split(None, 1)[1]
-    return found
+    return {s['Version']: s.get('SHA256') for s in apt.show(conf['package'])
+            if 'Version' in s}
 
 
 def fetch_deb(conf):
@@ -136,16 +56,11 @@ def fetch_deb(conf):
         say('the cached %s did not match its checksum: removed, fetching '
             'it again' % name)
 
-    env = apt_env(conf['suite'])
+    apt = debian.apt_for(conf['suite'])
     with Timer('apt-get update (private configuration, suite %s)'
                % conf['suite']):
-        code, out = run(['apt-get', 'update'], env=env, check=False)
-        if code != 0 or re.search(r'^(Err:|W: Failed to fetch|E: )', out or '',
-                                  re.M):
-            raise Failure('apt-get update could not read %s from the '
-                          'mirror: is the network down?\n%s' % (
-                              conf['suite'], (out or '')[-1500:]))
-    versions = archive_versions(conf, env)
+        apt.update()
+    versions = archive_versions(conf, apt)
     if version not in versions:
         newest = sorted((v for v in versions if v.startswith('7.3.')),
                         key=debian_version_key)
@@ -154,24 +69,22 @@ def fetch_deb(conf):
                 'base.conf must then be updated)' %
                 (conf['suite'], newest[-1], newest[-1])) if newest else \
             'no 7.3.x is in %s at all' % conf['suite']
-        raise Failure('%s %s is no longer in the archive; %s' %
+        raise InfraFailure('%s %s is no longer in the archive; %s' %
                       (conf['package'], version, hint))
     if want and versions[version] != want:
-        raise Failure('the archive lists %s %s with SHA-256 %s, base.conf '
-                      'pins %s: refusing to continue' %
+        raise InfraFailure('the archive lists %s %s with SHA-256 %s, '
+                           'base.conf pins %s: refusing to continue' %
                       (conf['package'], version, versions[version], want))
     want = versions[version]
     with Timer('download %s' % name):
         tmpdir = os.path.join(DEB_DIR, 'partial')
         shutil.rmtree(tmpdir, ignore_errors=True)
         os.makedirs(tmpdir)
-        run(['apt-get', 'download',
-             '%s=%s' % (conf['package'], version)], cwd=tmpdir, env=env)
-        got = glob.glob(os.path.join(tmpdir, '*.deb'))
+        got = apt.download(['%s=%s' % (conf['package'], version)], tmpdir)
         if len(got) != 1 or sha256(got[0]) != want:
             shutil.rmtree(tmpdir, ignore_errors=True)
-            raise Failure('the downloaded %s does not match SHA-256 %s; '
-                          'removed it, run again' % (name, want))
+            raise InfraFailure('the downloaded %s does not match SHA-256 %s; '
+                               'removed it, run again' % (name, want))
         os.replace(got[0], path)
         shutil.rmtree(tmpdir, ignore_errors=True)
     return path, version
@@ -237,8 +150,8 @@ def unpack(conf, deb, version):
                          'unpack', deb, tarname, src], check=False)
         if code:
             shutil.rmtree(BASE_DIR, ignore_errors=True)
-            raise Failure('%s is corrupt (dpkg-deb or tar failed): delete '
-                          'it and run again\n%s' % (deb, out))
+            raise InfraFailure('%s is corrupt (dpkg-deb or tar failed): '
+                               'delete it and run again\n%s' % (deb, out))
     upstream_time, touched = debian_touched(src)
     restore_upstream_gitignore(src)
     with Timer('commit the base tree (%d files Debian patched)'

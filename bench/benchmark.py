@@ -27,12 +27,16 @@ import time
 
 import check_apply
 import checks
-import guest as g
-from check_runtime import probe_results
-from common import Failure, say
+import guest_kernel
+import guests
+import initramfs
+import parse
+import qemu
+import selftests
+from common import LOGS, Failure, InfraFailure, say, write_atomic
 
-GUESTS = ('x86_64-vkms', 'arm-vexpress', 'arm-exynos',
-          'arm-vexpress-highmem', 'arm-exynos-highmem')
+BENCH_GUESTS = ('x86_64-vkms', 'arm-vexpress', 'arm-exynos',
+                'arm-vexpress-highmem', 'arm-exynos-highmem')
 ROUNDS = 3
 VMAP_BUFFERS = 8
 LATENCY_ITER = 25
@@ -41,41 +45,41 @@ WIDTH, HEIGHT = 1920, 1080
 HIGHMEM_CMA_KIB = 96 * 1024
 
 
-def exhausts(name):
-    return g.GUESTS[name]['driver'] != 'vkms'
+def exhausts(guest):
+    return guest.driver != 'vkms'
 
 
-def lines(name):
+def probe_lines(guest):
+    """The dumbprobe command lines of the benchmark."""
     probes = ['vmalloc %d %d %d' % (WIDTH, HEIGHT, VMAP_BUFFERS),
               'latency %d %d %d' % (WIDTH, HEIGHT, LATENCY_ITER)]
-    if exhausts(name):
+    if exhausts(guest):
         probes.append('exhaust %d %d' % (WIDTH, HEIGHT))
-    return '\n'.join('/tests/dumbprobe %s >> /tmp/bench.log 2>&1' % p
-                     for p in probes)
+    return probes
 
 
-def one_boot(name, variant, image, archive, dtb, rnd):
-    code, took, text, log = g.boot(name, variant, image, archive, dtb,
-                                   tag='bench-%s-%d' % (variant, rnd))
-    where = '%s %s kernel, round %d' % (name, variant, rnd)
-    if '%s done' % g.MARK not in text:
-        raise Failure('%s: did not finish (QEMU exit %s, %.0f s); console '
-                      'log %s' % (where, code, took, log))
-    driver = g.GUESTS[name]['driver']
-    if not re.search(r'%s driver %s /dev/dri/card\d' % (
-            re.escape(g.MARK), driver), text):
+def one_boot(guest, variant, image, archive, dtb, rnd):
+    boot = qemu.boot(guest, 'bench-%s-%d' % (variant, rnd), image, archive,
+                     dtb)
+    text, took, log = boot.text, boot.seconds, boot.log
+    where = '%s %s kernel, round %d' % (guest.name, variant, rnd)
+    if boot.stop != 'done':
+        raise Failure('%s: did not finish (%s, %.0f s); console log %s' % (
+            where, boot.stop, took, log))
+    if not re.search(r'^%s driver %s /dev/dri/card\d' % (
+            re.escape(parse.MARK), guest.driver), text, re.M):
         raise Failure('%s: no card of %s; console log %s' % (
-            where, driver, log))
-    probes = probe_results(g.section(text, 'bench') or '')
+            where, guest.driver, log))
+    probes = parse.probe_lines(parse.sections(text).get('bench', ''))
     keys = {'vmalloc': ('buffers', 'size', 'before_kib', 'created_kib',
                         'mapped_kib'),
             'latency': ('median_us',), 'exhaust': ('buffers', 'error'),
             'meminfo': ('MemTotal',)}
     for want in ('vmalloc', 'latency', 'meminfo') + (
-            ('exhaust',) if exhausts(name) else ()):
+            ('exhaust',) if exhausts(guest) else ()):
         got = probes.get(want, {})
         lost = [k for k in keys[want] if k not in got]
-        if lost or (want != 'exhaust' and 'error' in got):
+        if lost or (want != 'exhaust' and got.get('error', 'none') != 'none'):
             raise Failure('%s: dumbprobe %s printed %s; console log %s' % (
                 where, want, ' '.join('%s=%s' % kv for kv in
                                       sorted(got.items())) or 'nothing',
@@ -87,11 +91,11 @@ def one_boot(name, variant, image, archive, dtb, rnd):
                       '%s KiB of /proc/vmallocinfo; console log %s' % (
                           where, n, VMAP_BUFFERS, vm['before_kib'], log))
     meminfo = probes['meminfo']
-    if name.endswith('-highmem') and (
+    if guest.name.endswith('-highmem') and (
             int(meminfo.get('HighTotal', 0)) == 0 or
             int(meminfo.get('CmaTotal', 0)) < HIGHMEM_CMA_KIB or
             not re.search(r'cma: Reserved \d+ MiB at 0x0*%s\b' %
-                          g.GUESTS[name]['append'].split('@0x')[1], text)):
+                          guest.append.split('@0x')[1], text)):
         raise Failure('%s: CMA is not in highmem (HighTotal %s KiB, '
                       'CmaTotal %s KiB); console log %s' % (
                           where, meminfo.get('HighTotal', 0),
@@ -108,8 +112,8 @@ def one_boot(name, variant, image, archive, dtb, rnd):
                                  if 'exhaust' in probes else None,
         'failure': probes['exhaust']['error'] if 'exhaust' in probes
                    else 'not-run',
-        'reports': [r[1] for r in g.reports(g.section(text, 'test-log')
-                                            or '')],
+        'reports': [r[1] for r in parse.kernel_reports(
+            parse.sections(text).get('test-log', ''))],
         'meminfo': meminfo,
     }
     return figures
@@ -140,17 +144,18 @@ def summarise(rounds):
     }
 
 
-def bench_guest(ctx, name):
-    images = {v: g.kernel(name, v, ctx.tree) for v in ('base', 'patched')}
-    blob = g.dtb(name, ctx.tree)
-    dtbs = {'base': blob, 'patched': blob}
-    archive = g.initramfs(name, g.selftests(name, ctx.tree),
-                          bench=lines(name))
+def bench_guest(name):
+    guest = guests.GUESTS[name]
+    images = {v: guest_kernel.image(guest.kernel, v)
+              for v in ('base', 'patched')}
+    dtb = guest_kernel.dtb(guest)
+    programs, _ = selftests.build(guest.arch)
+    archive = initramfs.build(guest, programs, bench=probe_lines(guest))
     rounds = {'base': [], 'patched': []}
     for rnd in range(1, ROUNDS + 1):
         for variant in ('base', 'patched'):
-            fig = one_boot(name, variant, images[variant], archive,
-                           dtbs[variant], rnd)
+            fig = one_boot(guest, variant, images[variant], archive, dtb,
+                           rnd)
             rounds[variant].append(fig)
             until = ', %d buffers until %s' % (
                 fig['buffers_until_failure'], fig['failure']) \
@@ -187,15 +192,15 @@ def table(results):
 
 
 def main(only=None):
-    names = only.split(',') if only else list(GUESTS)
-    unknown = [n for n in names if n not in GUESTS]
+    names = only.split(',') if only else list(BENCH_GUESTS)
+    unknown = [n for n in names if n not in BENCH_GUESTS]
     if unknown:
         raise Failure('unknown guest(s): %s (known: %s)' % (
-            ', '.join(unknown), ', '.join(GUESTS)))
-    missing = checks.missing_tools(False)
+            ', '.join(unknown), ', '.join(BENCH_GUESTS)))
+    missing = checks.missing_packages()
     if missing:
-        raise Failure('missing packages: %s; run "make setup" (as root)' %
-                      ' '.join(missing))
+        raise InfraFailure('missing packages: %s; run "sh bench/setup" as '
+                           'root' % ' '.join(missing))
     start = time.monotonic()
     ctx = checks.Context(False)
     say('benchmarks: %s; %d rounds of base and patched each' % (
@@ -209,7 +214,7 @@ def main(only=None):
         say('[%d/%d] %s' % (i, len(names), name))
         t0 = time.monotonic()
         try:
-            results[name] = bench_guest(ctx, name)
+            results[name] = bench_guest(name)
         except Failure as err:
             failed[name] = str(err)
             say('[%d/%d] %s: FAILED (%.0f s)' % (i, len(names), name,
@@ -222,13 +227,12 @@ def main(only=None):
         for variant in ('base', 'patched'):
             for report in results[name][variant]['summary']['reports']:
                 say('    %s kernel printed: %s' % (variant, report))
-    out = os.path.join(g.LOGS, 'bench.json')
-    with open(out, 'w') as f:
-        json.dump({'rounds': ROUNDS, 'latency_iterations': LATENCY_ITER,
-                   'vmap_buffers': VMAP_BUFFERS,
-                   'buffer': '%dx%d XRGB8888' % (WIDTH, HEIGHT),
-                   'guests': results, 'failed': failed}, f, indent=1,
-                  sort_keys=True)
+    out = os.path.join(LOGS, 'bench.json')
+    write_atomic(out, json.dumps(
+        {'rounds': ROUNDS, 'latency_iterations': LATENCY_ITER,
+         'vmap_buffers': VMAP_BUFFERS,
+         'buffer': '%dx%d XRGB8888' % (WIDTH, HEIGHT), 'guests': results,
+         'failed': failed}, indent=1, sort_keys=True))
     say('')
     for line in table(results):
         say(line)

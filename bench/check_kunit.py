@@ -1,94 +1,217 @@
 # SPDX-License-Identifier: GPL-2.0
-"""KUnit: the DRM suites (the series' own included) through kunit.py.
+"""KUnit: the DRM suites (the series' own among them) and the Rockchip
+suite.
 
-UML in the CI tier; arm and arm64 under QEMU in the full tier, so that the
-architectures' own DMA mapping code runs.  arm64 runs on QEMU's virt machine
-with an SMMUv3 and two PCI devices behind it (configs/kunit-arm64-iommu.py),
-so that the drm_gem_dma_iommu suite exercises dma-iommu; the check fails if
-that suite did not run there.  The Rockchip suite (its own kunitconfig) runs
-in the CI tier on that arm64 machine, where its IOMMU tests find devices in
-DMA domains; the check fails if the test that shares one device's domain
-with another was skipped.  The build directory of each is kept in the cache
-and reused.
+CI tier: the DRM suites built into the ARM guests' patched kernel
+(configs/guest-arm.config), booted under QEMU vexpress-a9 with KUnit on:
+32-bit ARM's own DMA mapping code, and no kernel of their own to build;
+the Rockchip suite through kunit.py on arm64 under QEMU's virt machine
+with an SMMUv3 and two PCI test devices (configs/kunit-arm64-iommu.py).
+Full tier: the DRM suites built into the x86_64 guest's kernel, and
+through kunit.py on UML (what the cover letter tells maintainers to run)
+and on arm64 with the SMMUv3, so that dma-iommu runs.
+
+kunit.py's exit status is not enough: it counts a skipped test as a
+success.  The raw output it keeps (test.log in its build directory) is
+parsed again with its own parser, and the check fails on any failed or
+crashed test, on a plan not met, and when a suite the series adds did not
+run, or skipped a case that SKIPS below does not list with its reason.
 """
 
+import fnmatch
 import os
 import re
+import time
 
-from common import CACHE, CONFIGS, run, say, tail_file
+import checktree
+import guest_kernel
+import guests
+import kbuild
+import parse
+import qemu
+import verdicts
+from common import CONFIGS, LOGS, read_text, run, say, tail_file
 
 KUNITCONFIG = 'drivers/gpu/drm/tests'
-QEMU = {'arm': ('qemu-system-arm', 'arm-linux-gnueabihf-'),
-        'arm64': ('qemu-system-aarch64', 'aarch64-linux-gnu-')}
-RESULT = re.compile(r'Ran (\d+) tests?: (.*)$', re.M)
-# kunit.py configuration files per arch, where kunit.py's own is not enough.
-QEMU_CONFIG = {'arm64': os.path.join(CONFIGS, 'kunit-arm64-iommu.py')}
-# A suite that must not be skipped on an arch, and why it would be.
-MUST_RUN = {'arm64': ('drm_gem_dma_iommu',
-                      'no device in an IOMMU DMA domain: is QEMU started '
-                      'with iommu=smmuv3 and a PCI device?')}
-
-
-# The Rockchip suite: its kunitconfig, and the test that must pass (not be
-# skipped) on arm64, and why it would be skipped.
 ROCKCHIP_KUNITCONFIG = 'drivers/gpu/drm/rockchip/tests'
-ROCKCHIP_MUST_PASS = ('rockchip_test_dma_shared_domain',
-                      'fewer than two PCI devices in IOMMU DMA domains: is '
-                      'QEMU started with iommu=smmuv3 and two pci-testdev?')
+QEMU_CONFIG = {'arm64': os.path.join(CONFIGS, 'kunit-arm64-iommu.py')}
+CODE = [__file__, parse.__file__]
+# Cases of the series' suites that may skip on an arch, and why.
+SKIPS = {
+    'um': {'drm_gem_dma_iommu.*': 'UML has no IOMMU'},
+    'x86_64': {'drm_gem_dma_iommu.*': 'the x86_64 guest has no IOMMU'},
+    'arm': {'drm_gem_dma_iommu.*': 'QEMU\'s 32-bit ARM machines have no '
+            'IOMMU'},
+    'arm64': {},
+}
 
 
-def run_kunit(ctx, arch, name=None, kunitconfig=KUNITCONFIG, must_pass=None):
-    name = name or 'kunit-' + arch
-    build = os.path.join(CACHE, 'build', name)
-    log = os.path.join(CACHE, 'logs', '%s.log' % name)
-    os.makedirs(os.path.dirname(log), exist_ok=True)
+def series_suites():
+    """The KUnit suites the series adds, by name."""
+    def names(rev, paths):
+        found = set()
+        for path in paths:
+            text = checktree.show(rev, path) or ''
+            if 'kunit_test_suite' not in text:
+                continue
+            for block in re.findall(r'struct kunit_suite \w+ = \{(.*?)\};',
+                                    text, re.S):
+                found.update(re.findall(r'\.name\s*=\s*"([^"]+)"', block))
+        return found
+    paths = [p for p in checktree.changed_files('base', 'HEAD', 'AM')
+             if p.endswith('.c')]
+    return sorted(names('HEAD', paths) - names('base', paths))
+
+
+def verdict(arch, result, suites, notes=None):
+    """Problems of a parsed KUnit run; the skips SKIPS allows go to
+    notes."""
+    notes = [] if notes is None else notes
+    problems = list(result.problems)
+    problems += ['%s: %s' % (n, s) for n, s in sorted(result.cases.items())
+                 if s in ('fail', 'crash')]
+    ran = result.suites()
+    for suite in suites:
+        if suite not in ran:
+            problems.append('the series\' suite %s did not run' % suite)
+    for name, status in sorted(result.cases.items()):
+        if status != 'skip' or name.split('.')[0] not in suites:
+            continue
+        why = [w for p, w in SKIPS[arch].items() if fnmatch.fnmatch(name, p)]
+        if why:
+            notes.append('    %s: skipped, as expected: %s' % (name,
+                                                              why[0]))
+        else:
+            problems.append('%s: skipped; on %s no case of the series\' '
+                            'suites may skip but those listed in '
+                            'bench/check_kunit.py' % (name, arch))
+    return problems
+
+
+def kept(name, parts, work):
+    """A passing verdict of an earlier run with the same parts, or work()
+    done now (and kept if it passes)."""
+    store = verdicts.Store('kunit')
+    k = verdicts.key(name, parts, SKIPS, verdicts.file_digest(*CODE))
+    got = store.get(k)
+    if got is not None:
+        say('    unchanged since the run of %s (the same kernel, tests and '
+            'check); its results:' % got['when'])
+        for line in got['lines']:
+            say(line)
+        return got['problems']
+    lines = []
+    problems = work(lines)
+    if not problems:
+        store.put(k, {'when': time.strftime('%Y-%m-%d %H:%M UTC',
+                                            time.gmtime()),
+                      'lines': lines, 'problems': []})
+    return problems
+
+
+def run_kunit(arch, name, kunitconfig, suites):
+    parts = [checktree.tree_id('HEAD'), kbuild.compiler(
+        'x86_64' if arch == 'um' else arch), verdicts.file_digest(
+            QEMU_CONFIG.get(arch, ''))]
+    return kept(name, parts, lambda lines: run_kunit_now(
+        arch, name, kunitconfig, suites, lines))
+
+
+def run_kunit_now(arch, name, kunitconfig, suites, lines):
+    build = os.path.join(kbuild.BUILD, name)
+    log = os.path.join(LOGS, '%s.log' % name)
+    raw = os.path.join(build, 'test.log')
+    if os.path.exists(raw):
+        os.unlink(raw)
+    a = kbuild.ARCHES[arch] if arch != 'um' else kbuild.ARCHES['x86_64']
     cmd = ['python3', 'tools/testing/kunit/kunit.py', 'run',
            '--kunitconfig=' + kunitconfig, '--build_dir=' + build,
            '--jobs=%d' % os.cpu_count(), '--timeout=900']
-    make_options = ['CC=ccache gcc', 'HOSTCC=ccache gcc']
     if arch != 'um':
-        qemu, cross = QEMU[arch]
-        if not os.path.exists('/usr/bin/' + qemu):
-            return ['%s is not installed: make setup-full' % qemu]
-        if arch in QEMU_CONFIG:
-            cmd += ['--qemu_config=' + QEMU_CONFIG[arch]]
-        else:
-            cmd += ['--arch=' + arch]
-        cmd += ['--cross_compile=' + cross]
-        make_options = ['CC=ccache %sgcc' % cross, 'HOSTCC=ccache gcc']
-    for opt in make_options:
+        cmd += ['--qemu_config=' + QEMU_CONFIG[arch]] if arch in QEMU_CONFIG \
+            else ['--arch=' + arch]
+        cmd += ['--cross_compile=' + a.cross]
+    for opt in ('CC=ccache %sgcc' % a.cross, 'HOSTCC=ccache gcc'):
         cmd += ['--make_options', opt]
-    code, _ = run(cmd, cwd=ctx.tree, check=False, log=log,
-                  env={'CCACHE_DIR': os.path.join(CACHE, 'ccache')})
-    text = open(log, encoding='utf-8', errors='replace').read()
-    summary = RESULT.findall(text)
-    if summary:
-        total, detail = summary[-1]
-        say('    %s: ran %s tests: %s' % (arch, total, detail))
-    failed = [ln.strip() for ln in text.splitlines()
-              if re.search(r'\[(FAILED|CRASHED)\]', ln)]
-    if code or not summary:
-        return (['kunit.py exited %d (log %s)' % (code, log)] +
-                failed[:40] + ([] if failed else tail_file(log).splitlines()))
-    if arch in MUST_RUN and kunitconfig == KUNITCONFIG:
-        suite, why = MUST_RUN[arch]
-        if not re.search(r'\[PASSED\] %s =+$' % suite, text, re.M):
-            failed.append('suite %s did not pass (skipped?): %s' % (suite, why))
-    if must_pass:
-        case, why = must_pass
-        if not re.search(r'\[PASSED\] %s$' % case, text, re.M):
-            failed.append('test %s did not pass (skipped?): %s' % (case, why))
-    return failed
+    code, _ = run(cmd, cwd=checktree.TREE, check=False, log=log,
+                  env=kbuild.env(), what='kunit.py on ' + arch)
+    if not os.path.exists(raw):
+        return ['kunit.py exited %d before running a kernel (log %s)' % (
+            code, log)] + tail_file(log, 20).splitlines()
+    result = parse.ktap(read_text(raw), checktree.KUNIT_TOOL)
+    lines += report_counts(arch, result, suites, raw)
+    notes = []
+    problems = verdict(arch, result, suites, notes)
+    say_all(notes, lines)
+    if code and not problems:
+        problems.append('kunit.py exited %d (log %s)' % (code, log))
+    return problems
 
 
 def kunit(arch):
-    def check(ctx):
-        return run_kunit(ctx, arch)
+    def check(_ctx):
+        suites = [s for s in series_suites() if not s.startswith('rockchip')]
+        return run_kunit(arch, 'kunit-' + arch, KUNITCONFIG, suites)
     return check
 
 
-def kunit_rockchip(ctx):
+def say_all(notes, lines):
+    for note in notes:
+        say(note)
+    lines += notes
+
+
+def report_counts(arch, result, suites, raw):
+    """Say and return the counts of a parsed run."""
+    counts = result.counts
+    lines = ['    %s: %d tests: %d passed, %d failed, %d crashed, %d skipped '
+             '(%d parse errors); raw output %s' % (
+                 arch, counts.total(), counts.passed, counts.failed,
+                 counts.crashed, counts.skipped, counts.errors, raw)]
+    for suite in suites:
+        got = result.suites().get(suite, [])
+        lines.append('    the series\' suite %s: %d cases, %s' % (
+            suite, len(got), ', '.join('%d %s' % (got.count(s), s)
+                                       for s in sorted(set(got)))))
+    for line in lines:
+        say(line)
+    return lines
+
+
+def kunit_guest(name):
+    """The DRM suites built into a guest's patched kernel."""
+    def check(_ctx):
+        return run_in_guest(guests.GUESTS[name])
+    return check
+
+
+def run_in_guest(guest):
+    image = guest_kernel.image(guest.kernel, 'patched')
+    dtb = guest_kernel.dtb(guest)
+    suites = [s for s in series_suites() if not s.startswith('rockchip')]
+
+    def work(lines):
+        boot = qemu.boot(guest, 'kunit', image, None, dtb,
+                         append='kunit.enable=1 kunit.autorun=1 '
+                         'kunit_shutdown=poweroff',
+                         timeout=900, until=b'reboot: Power down')
+        result = parse.ktap(boot.text, checktree.KUNIT_TOOL)
+        lines += report_counts(guest.arch, result, suites, boot.log)
+        notes = []
+        problems = verdict(guest.arch, result, suites, notes)
+        say_all(notes, lines)
+        if boot.stop not in ('done', 'exit 0'):
+            problems.append('the kernel did not power off after KUnit (%s); '
+                            'console %s' % (boot.stop, boot.log))
+        return problems
+    return kept('kunit-' + guest.name, [
+        guest_kernel.built_from(guest.kernel, 'patched'), suites,
+        repr(guest), verdicts.file_digest(qemu.__file__,
+                                          *([dtb] if dtb else []))], work)
+
+
+def kunit_rockchip(_ctx):
     """The Rockchip suite on arm64 under QEMU, with an SMMUv3."""
-    return run_kunit(ctx, 'arm64', name='kunit-rockchip-arm64',
-                     kunitconfig=ROCKCHIP_KUNITCONFIG,
-                     must_pass=ROCKCHIP_MUST_PASS)
+    suites = [s for s in series_suites() if s.startswith('rockchip')]
+    return run_kunit('arm64', 'kunit-rockchip-arm64', ROCKCHIP_KUNITCONFIG,
+                     suites)

@@ -3,7 +3,8 @@
 
 import os
 
-from common import CONFIGS, run, say
+import checktree
+from common import CONFIGS, Failure, run, say
 
 OPT_IN_LIST = os.path.join(CONFIGS, 'gem-dma-opt-in.txt')
 OPT_IN_CALLS = ('drm_gem_dma_dumb_create_no_kmap',
@@ -11,7 +12,7 @@ OPT_IN_CALLS = ('drm_gem_dma_dumb_create_no_kmap',
                 'drm_gem_dma_create_attrs')
 
 
-def gem_dma_opt_in(ctx):
+def gem_dma_opt_in(_ctx):
     """Only the drivers listed in configs/gem-dma-opt-in.txt call the GEM DMA
     helpers that allocate without a kernel mapping; every other driver keeps
     a mapping for every buffer."""
@@ -22,10 +23,13 @@ def gem_dma_opt_in(ctx):
             if line:
                 allowed.add(line.rstrip('/'))
     pattern = r'\b(%s)\b' % '|'.join(OPT_IN_CALLS)
-    code, out = run(['git', '-C', ctx.tree, 'grep', '-l', '-E', pattern, '--',
+    code, out = run(['git', '-C', checktree.TREE, 'grep', '-l', '-E', pattern,
+                     '--',
                      'drivers/gpu/drm',
                      ':!drivers/gpu/drm/drm_gem_dma_helper.c',
                      ':!drivers/gpu/drm/tests'], check=False)
+    if code not in (0, 1):
+        raise Failure('git grep failed:\n' + out)
     users = {os.path.dirname(p) for p in (out.split() if code == 0 else [])}
     say('    drivers that opt in: %s' % (', '.join(sorted(users)) or 'none'))
     problems = ['%s calls %s but is not in configs/gem-dma-opt-in.txt' %

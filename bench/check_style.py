@@ -1,24 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Style checks: checkpatch, kernel-doc and coccicheck.
+"""Style checks: checkpatch on every patch, kernel-doc on touched files.
 
-Findings are compared with the base where the base already has some
-(kernel-doc, coccicheck); checkpatch must be clean except for the
-findings listed in checkpatch-exceptions.txt with their reason.
+checkpatch must be clean except for the findings listed, with a reason, in
+checkpatch-exceptions.txt; kernel-doc may add no warning the base version
+of a file does not have.  Each tool must show that it ran to the end:
+checkpatch its summary line, counting the findings it printed, and an exit
+status of 0 or 1; kernel-doc an exit status of 0.
 """
 
 import concurrent.futures
 import fnmatch
-import hashlib
-import json
 import os
 import re
 import shutil
 import tempfile
 
-from common import CACHE, TOP, Failure, git, run, say
+import checktree
+import parse
+import verdicts
+from common import TOP, git, run, say
 
 EXCEPTIONS = os.path.join(TOP, 'checkpatch-exceptions.txt')
-FINDING = re.compile(r'^(ERROR|WARNING|CHECK):([A-Z0-9_]+): (.*)$')
 
 
 def exceptions():
@@ -38,151 +40,93 @@ def exceptions():
     return rules
 
 
+CHECKPATCH = ['perl', 'scripts/checkpatch.pl', '--strict', '--show-types',
+              '--color=never']
+
+
+def run_checkpatch(path, store, tools):
+    """checkpatch's exit status and output for a patch, kept by the
+    patch's content, checkpatch's own files and its command line."""
+    k = verdicts.key(tools, CHECKPATCH, verdicts.file_digest(path))
+    got = store.get(k)
+    if got is None:
+        got = run(CHECKPATCH + [path], cwd=checktree.TREE, check=False)
+        store.put(k, got)
+    return got
+
+
 def checkpatch(ctx):
     rules = exceptions()
     problems = []
-    for path in ctx.patches:
+    store = verdicts.Store('checkpatch')
+    tools = git(checktree.TREE, 'rev-parse', 'HEAD:scripts')
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        outputs = list(pool.map(lambda p: run_checkpatch(p, store, tools),
+                                ctx.patches))
+    for path, (code, out) in zip(ctx.patches, outputs):
         name = os.path.basename(path)
-        _, out = run(['perl', 'scripts/checkpatch.pl', '--strict',
-                      '--show-types', '--no-summary', '--color=never', path],
-                     cwd=ctx.tree, check=False)
-        found = excused = 0
-        lines = out.splitlines()
-        for i, line in enumerate(lines):
-            m = FINDING.match(line)
-            if not m:
-                continue
-            found += 1
-            if any(fnmatch.fnmatch(name[5:], g) and t == m.group(2) and
-                   r.search(m.group(3)) for g, t, r in rules):
+        findings, broken = parse.checkpatch(out)
+        if code not in (0, 1) or broken:
+            problems += ['%s: checkpatch exited %d: %s' % (
+                name, code, '; '.join(broken) or 'see its output')]
+            problems += ['  ' + ln for ln in out.splitlines()[-10:]]
+            continue
+        excused = 0
+        for level, kind, message, where in findings:
+            if any(fnmatch.fnmatch(name[5:], g) and t == kind and
+                   r.search(message) for g, t, r in rules):
                 excused += 1
-                continue
-            where = lines[i + 1].strip() if i + 1 < len(lines) else ''
-            problems.append('%s: %s %s' % (name, line, where))
-        say('    %s: %d findings, %d listed as exceptions' % (name, found,
-                                                              excused))
+            else:
+                problems.append('%s: %s:%s: %s %s' % (name, level, kind,
+                                                      message, where))
+        say('    %s: %d findings, %d listed as exceptions' % (
+            name, len(findings), excused))
     return problems
 
 
-def touched(ctx, suffixes):
-    return [p for p in git(ctx.tree, 'diff', '--name-only', '--diff-filter=AM',
-                           'base', 'HEAD').split()
+def touched(suffixes):
+    return [p for p in checktree.changed_files('base', 'HEAD', 'AM')
             if p.endswith(suffixes) and not p.startswith('tools/')]
 
 
-def base_copy(ctx, paths):
-    """A temporary directory with the base version of each path."""
+def kernel_doc_warnings(tree, path):
+    """kernel-doc's distinct warnings for a file, without line numbers."""
+    kdoc = os.path.join(checktree.TREE, 'scripts', 'kernel-doc')
+    code, out = run([kdoc, '-none', '-Wall', path], cwd=tree, check=False)
+    if code:
+        return None, out
+    return {re.sub(r':\d+(:\d+)?', '', ln).strip()
+            for ln in out.splitlines() if ln.strip()}, out
+
+
+def kernel_doc(_ctx):
+    paths = touched(('.c', '.h'))
     tmp = tempfile.mkdtemp(prefix='base-')
-    for path in paths:
-        code, text = run(['git', '-C', ctx.tree, 'show', 'base:' + path],
-                         check=False)
-        if code == 0:
-            os.makedirs(os.path.dirname(os.path.join(tmp, path)),
-                        exist_ok=True)
-            with open(os.path.join(tmp, path), 'w', encoding='utf-8') as f:
-                f.write(text)
-    return tmp
-
-
-def strip_numbers(line):
-    return re.sub(r':\d+(:\d+)?', '', line).strip()
-
-
-def kernel_doc(ctx):
-    paths = touched(ctx, ('.c', '.h'))
-    kdoc = os.path.join(ctx.tree, 'scripts', 'kernel-doc')
-    tmp = base_copy(ctx, paths)
     problems = []
     try:
         for path in paths:
-            _, new = run([kdoc, '-none', '-Wall', path], cwd=ctx.tree,
-                         check=False)
-            old = ''
-            if os.path.exists(os.path.join(tmp, path)):
-                _, old = run([kdoc, '-none', '-Wall', path], cwd=tmp,
-                             check=False)
-            before = {strip_numbers(ln) for ln in old.splitlines()}
-            added = [ln for ln in new.splitlines()
-                     if strip_numbers(ln) not in before]
+            new, out = kernel_doc_warnings(checktree.TREE, path)
+            if new is None:
+                problems += ['kernel-doc failed on %s:' % path] + \
+                    out.splitlines()[-5:]
+                continue
+            before = set()
+            text = checktree.show('base', path)
+            if text is not None:
+                os.makedirs(os.path.dirname(os.path.join(tmp, path)),
+                            exist_ok=True)
+                with open(os.path.join(tmp, path), 'w',
+                          encoding='utf-8') as f:
+                    f.write(text)
+                before, out = kernel_doc_warnings(tmp, path)
+                if before is None:
+                    problems += ['kernel-doc failed on the base %s:' % path] \
+                        + out.splitlines()[-5:]
+                    continue
+            added = sorted(new - before)
             say('    %s: %d distinct warnings before, %d after, %d new' % (
-                path, len(before),
-                len({strip_numbers(ln) for ln in new.splitlines()}),
-                len(added)))
+                path, len(before), len(new), len(added)))
             problems += added
     finally:
         shutil.rmtree(tmp)
-    return problems
-
-
-COCCI_CACHE = os.path.join(CACHE, 'coccicheck')
-
-
-def cocci_report(tree, path, build):
-    """coccicheck's report for one file, cached by the file's content.
-
-    Runs scripts/coccicheck in its per-file mode (C=2, as kbuild would
-    call it with CHECK=scripts/coccicheck), with the x86_64 build tree's
-    include paths, so every semantic patch gets its own options and
-    requirements as in `make coccicheck`.  Kbuild itself cannot do this in
-    7.3: scripts/checker-valid.sh accepts only sparse as CHECK.
-    """
-    text = open(os.path.join(tree, path), 'rb').read()
-    scripts = git(tree, 'rev-parse', 'HEAD:scripts/coccinelle')
-    key = hashlib.sha256(b'\0'.join([path.encode(), scripts.encode(),
-                                     text])).hexdigest()
-    cached = os.path.join(COCCI_CACHE, key + '.json')
-    if os.path.exists(cached):
-        return json.load(open(cached, encoding='utf-8'))
-    out = build
-    inc = []
-    for top in (tree, out):
-        inc += ['-I', top + '/arch/x86/include',
-                '-I', top + '/arch/x86/include/generated',
-                '-I', top + '/include',
-                '-I', top + '/arch/x86/include/uapi',
-                '-I', top + '/arch/x86/include/generated/uapi',
-                '-I', top + '/include/uapi',
-                '-I', top + '/include/generated/uapi']
-    inc += ['-include', tree + '/include/linux/compiler-version.h',
-            '-include', tree + '/include/linux/kconfig.h']
-    code, log = run(['bash', 'scripts/coccicheck', path], cwd=tree,
-                    check=False,
-                    env={'C': '2', 'MODE': 'report', 'srctree': tree,
-                         'srcroot': tree, 'LINUXINCLUDE': ' '.join(inc)})
-    if code:
-        raise Failure('coccicheck failed on %s:\n%s' % (path, log[-2000:]))
-    report = [ln for ln in log.splitlines()
-              if ln.startswith(path + ':') or ln.startswith('./' + path)]
-    os.makedirs(COCCI_CACHE, exist_ok=True)
-    with open(cached, 'w', encoding='utf-8') as f:
-        json.dump(report, f)
-    return report
-
-
-def coccicheck(ctx):
-    import check_build  # pylint: disable=import-outside-toplevel
-    build = check_build.build_dir('x86_64', ctx.full)
-    paths = touched(ctx, ('.c',))
-    head = git(ctx.tree, 'rev-parse', 'HEAD')
-    def reports(files):
-        # One spatch per file and core: each file is independent.
-        with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
-            return dict(zip(files, pool.map(
-                lambda p: cocci_report(ctx.tree, p, build), files)))
-
-    try:
-        git(ctx.tree, 'checkout', '-q', '--detach', 'base')
-        old = reports([p for p in paths
-                       if os.path.exists(os.path.join(ctx.tree, p))])
-    finally:
-        git(ctx.tree, 'checkout', '-q', '--detach', head)
-    now = reports(paths)
-    problems = []
-    for path in paths:
-        new = now[path]
-        before = {strip_numbers(ln) for ln in old.get(path, [])}
-        added = [ln for ln in new if strip_numbers(ln) not in before]
-        say('    %s: %d reports before, %d after, %d new' % (
-            path, len(old.get(path, [])), len(new), len(added)))
-        problems += added
     return problems

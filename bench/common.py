@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Paths, settings and small helpers shared by the workbench modules."""
+"""Paths, errors, commands and the cache lock, shared by every module."""
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -13,21 +14,28 @@ WORKTREE = os.path.join(TOP, 'build', 'linux')
 COVER = '0000-cover-letter.patch'
 
 # Everything that survives a fresh clone lives here: the .deb, the base
-# repository, build trees, ccache, guest root file systems.
+# repository, the check tree, build trees, ccache, logs.
 CACHE = os.path.abspath(os.path.expanduser(
     os.environ.get('DUMB_KMAP_CACHE', '~/.cache/dumb-kmap')))
+LOGS = os.path.join(CACHE, 'logs')
+
+# A long command prints a line this often while it runs.
+PROGRESS_SECONDS = 60
 
 
 class Failure(Exception):
-    """A step failed; the message says what and what to do next."""
+    """Something is wrong with the series or a check failed; the message
+    says what and what to do next.  Exit status 1."""
 
 
-def say(msg):
+class InfraFailure(Failure):
+    """The machine, the network or the cache failed, not the series: a
+    package is missing, the mirror cannot be read, the cache is broken.
+    Exit status 2."""
+
+
+def say(msg=''):
     print(msg, flush=True)
-
-
-def warn(msg):
-    print('warning: ' + msg, file=sys.stderr, flush=True)
 
 
 def read_conf(path=None):
@@ -44,28 +52,62 @@ def read_conf(path=None):
     return conf
 
 
-def run(cmd, cwd=None, env=None, check=True, capture=True, log=None):
-    """Run a command; on failure raise Failure with its last lines."""
+def _tail_line(path):
+    try:
+        with open(path, 'rb') as f:
+            f.seek(max(0, os.path.getsize(path) - 400))
+            lines = f.read().decode(errors='replace').splitlines()
+    except OSError:
+        return ''
+    return lines[-1].strip()[:100] if lines else ''
+
+
+def run(cmd, cwd=None, env=None, check=True, log=None, what=None,
+        input_bytes=None):
+    """Run a command; return (exit status, output).
+
+    With log, the output goes to that file (and None is returned for it);
+    with what as well, the log path is printed when the command starts and
+    a progress line every PROGRESS_SECONDS while it runs.  With check, a
+    non-zero exit raises Failure with the command's last lines."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    if log:
-        with open(log, 'w', encoding='utf-8', errors='replace') as out:
-            proc = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=out,
-                                  stderr=subprocess.STDOUT, check=False)
-        output = None
-    else:
-        proc = subprocess.run(cmd, cwd=cwd, env=full_env, check=False,
-                              stdout=subprocess.PIPE if capture else None,
-                              stderr=subprocess.STDOUT if capture else None,
-                              text=True, errors='replace')
-        output = proc.stdout
-    if check and proc.returncode != 0:
+    try:
         if log:
-            output = tail_file(log)
-        raise Failure('command failed (exit %d): %s\n%s' % (
-            proc.returncode, ' '.join(cmd), tail(output or '', 30)))
-    return proc.returncode, output
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            if what:
+                say('    %s: log %s' % (what, log))
+            start = time.monotonic()
+            with open(log, 'wb') as out:
+                proc = subprocess.Popen(cmd, cwd=cwd, env=full_env,
+                                        stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+                while True:
+                    try:
+                        code = proc.wait(timeout=PROGRESS_SECONDS)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if what:
+                            say('    ... %s: %.0f s, %s' % (
+                                what, time.monotonic() - start,
+                                _tail_line(log)))
+            output = None
+        else:
+            proc = subprocess.run(cmd, cwd=cwd, env=full_env, check=False,
+                                  input=input_bytes,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            code = proc.returncode
+            output = proc.stdout.decode(errors='replace')
+    except FileNotFoundError as err:
+        raise InfraFailure('%s is not installed: run "sh bench/setup" as '
+                           'root' % err.filename) from err
+    if check and code != 0:
+        text = tail_file(log) if log else tail(output or '', 30)
+        raise Failure('command failed (exit %d): %s%s\n%s' % (
+            code, ' '.join(cmd), ' (log %s)' % log if log else '', text))
+    return code, output
 
 
 def git(tree, *args, check=True):
@@ -83,6 +125,20 @@ def tail_file(path, lines=40):
             return tail(f.read(), lines)
     except OSError:
         return ''
+
+
+def read_text(path):
+    with open(path, encoding='utf-8', errors='replace') as f:
+        return f.read()
+
+
+def write_atomic(path, data):
+    """Write a file so that readers see the old or the new content."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb' if isinstance(data, bytes) else 'w') as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def series_patches():
@@ -111,3 +167,32 @@ class Timer:
         self.seconds = time.monotonic() - self.start
         say('   (%s: %.0f s)' % (self.what, self.seconds))
         return False
+
+
+_LOCK = None
+
+
+def lock_cache(command):
+    """Take the cache's lock for the whole run, or refuse: two runs at once
+    would check out the same check tree and build in the same trees."""
+    global _LOCK  # pylint: disable=global-statement
+    os.makedirs(CACHE, exist_ok=True)
+    path = os.path.join(CACHE, 'lock')
+    handle = open(path, 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        handle.seek(0)
+        holder = handle.read().strip() or 'another run'
+        raise InfraFailure('the cache %s is in use by %s; wait for it to end '
+                           '(or set DUMB_KMAP_CACHE to another directory)'
+                           % (CACHE, holder)) from err
+    handle.seek(0)
+    handle.truncate()
+    handle.write('pid %d (dumbkmap %s)\n' % (os.getpid(), command))
+    handle.flush()
+    _LOCK = handle
+
+
+def warn(msg):
+    print('warning: ' + msg, file=sys.stderr, flush=True)

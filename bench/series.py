@@ -145,7 +145,9 @@ def export():
             src = os.path.join(tmp, name)
             dst = os.path.join(SERIES, name)
             data = open(src, 'rb').read()
-            if not os.path.exists(dst) or open(dst, 'rb').read() != data:
+            if not os.path.exists(dst) or \
+                    same_but_abbrev(open(dst, 'rb').read()) != \
+                    same_but_abbrev(data):
                 changed += 1
                 with open(dst, 'wb') as f:
                     f.write(data)
@@ -158,6 +160,12 @@ def export():
         shutil.rmtree(tmp, ignore_errors=True)
     return 'exported %d patches to series/ (%d files written, %d removed)' % (
         count, changed, len([n for n in old if n not in new]))
+
+
+def same_but_abbrev(data):
+    """A patch without its index lines' blob ids, whose abbreviated length
+    git chooses by the size of the repository."""
+    return re.sub(rb'(?m)^index [0-9a-f]+\.\.[0-9a-f]+', b'index', data)
 
 
 SHORTLOG = re.compile(r'^\S.* \(\d+\):$', re.M)

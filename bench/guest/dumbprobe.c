@@ -26,9 +26,11 @@
  *                               one-page vkms buffer and print the flags
  *                               and size DRM_IOCTL_EXYNOS_GEM_GET reports
  *
- * The device is the first /dev/dri/card* that offers dumb buffers, or the
- * one named in DRM_DEVICE.  Every result line starts with "dumbprobe:" and
- * is key=value pairs, for the host to parse.
+ * The device is the one named in DRM_DEVICE (the guest's /init sets it to
+ * the card of the driver under test).  Every result line starts with
+ * "dumbprobe: <probe>" and is key=value pairs, for the host to parse; every
+ * path prints one, with error=<what> when the probe could not measure.
+ * Built with the selftests' drm_util.h (tools/testing/selftests/drm).
  */
 
 #include <errno.h>
@@ -49,41 +51,10 @@
 #include <drm/drm_mode.h>
 #include <drm/exynos_drm.h>
 
+#include "drm_util.h"
+
 #define MAX_BUFFERS	4096
-
-static int xioctl(int fd, unsigned long request, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, request, arg);
-	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
-
-	return ret ? -errno : 0;
-}
-
-static int open_device(void)
-{
-	const char *name = getenv("DRM_DEVICE");
-	char path[32];
-	int i;
-
-	if (name)
-		return open(name, O_RDWR | O_CLOEXEC);
-	for (i = 0; i < 16; i++) {
-		struct drm_get_cap cap = { .capability = DRM_CAP_DUMB_BUFFER };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!xioctl(fd, DRM_IOCTL_GET_CAP, &cap) && cap.value)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
+#define MAX_SIZE	16384
 
 static int create(int fd, uint32_t w, uint32_t h,
 		  struct drm_mode_create_dumb *buf)
@@ -92,14 +63,14 @@ static int create(int fd, uint32_t w, uint32_t h,
 	buf->width = w;
 	buf->height = h;
 	buf->bpp = 32;
-	return xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, buf);
+	return drm_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, buf);
 }
 
 static void destroy(int fd, uint32_t handle)
 {
 	struct drm_mode_destroy_dumb arg = { .handle = handle };
 
-	xioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &arg);
+	drm_ioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &arg);
 }
 
 static void *map(int fd, const struct drm_mode_create_dumb *buf)
@@ -107,7 +78,7 @@ static void *map(int fd, const struct drm_mode_create_dumb *buf)
 	struct drm_mode_map_dumb arg = { .handle = buf->handle };
 	void *ptr;
 
-	if (xioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &arg))
+	if (drm_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &arg))
 		return NULL;
 	ptr = mmap(NULL, buf->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   arg.offset);
@@ -178,51 +149,66 @@ static int exhaust(int fd, uint32_t w, uint32_t h)
 	return ret == -ENOMEM || ret == -ENOSPC ? 0 : 1;
 }
 
-static int cmp_long(const void *a, const void *b)
+static int cmp_ns(const void *a, const void *b)
 {
-	long x = *(const long *)a, y = *(const long *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
 }
 
-static long now_ns(void)
+/* 64-bit arithmetic: time_t and long are 32 bits on armhf. */
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int latency(int fd, uint32_t w, uint32_t h, int count)
 {
-	long *ns = calloc(count, sizeof(*ns));
+	int64_t *ns = calloc(count, sizeof(*ns));
 	long page = sysconf(_SC_PAGESIZE);
 	struct drm_mode_create_dumb buf;
-	int i;
+	const char *error = NULL;
+	int i, ret = 0;
 
-	if (!ns)
-		return 1;
-	for (i = 0; i < count; i++) {
-		long t0 = now_ns();
+	for (i = 0; ns && i < count; i++) {
+		int64_t t0 = now_ns();
 		uint8_t *ptr;
 		uint64_t off;
 
-		if (create(fd, w, h, &buf))
-			return 1;
+		ret = create(fd, w, h, &buf);
+		if (ret) {
+			error = "create";
+			break;
+		}
 		ptr = map(fd, &buf);
-		if (!ptr)
-			return 1;
+		if (!ptr) {
+			ret = -errno;
+			error = "map";
+			destroy(fd, buf.handle);
+			break;
+		}
 		for (off = 0; off < buf.size; off += page)
 			ptr[off] = 1;
 		munmap(ptr, buf.size);
 		destroy(fd, buf.handle);
 		ns[i] = now_ns() - t0;
 	}
-	qsort(ns, count, sizeof(*ns), cmp_long);
+	if (!ns || error) {
+		printf("dumbprobe: latency width=%u height=%u count=%d "
+		       "error=%s errno=%s\n", w, h, count,
+		       error ? error : "no-memory", errname(ret));
+		free(ns);
+		return 1;
+	}
+	qsort(ns, count, sizeof(*ns), cmp_ns);
 	printf("dumbprobe: latency width=%u height=%u count=%d "
-	       "median_us=%ld q1_us=%ld q3_us=%ld\n", w, h, count,
-	       ns[count / 2] / 1000, ns[count / 4] / 1000,
-	       ns[count * 3 / 4] / 1000);
+	       "median_us=%lld q1_us=%lld q3_us=%lld\n", w, h, count,
+	       (long long)(ns[count / 2] / 1000),
+	       (long long)(ns[count / 4] / 1000),
+	       (long long)(ns[count * 3 / 4] / 1000));
 	free(ns);
 	return 0;
 }
@@ -232,39 +218,43 @@ static int vmalloc(int fd, uint32_t w, uint32_t h, int count)
 	static struct drm_mode_create_dumb bufs[MAX_BUFFERS];
 	static void *ptrs[MAX_BUFFERS];
 	long before, created, mapped;
-	int i, n;
+	int i, n, maps = 0, ret = 0;
+	const char *error = "none";
 
 	before = vmap_used_kib();
-	for (n = 0; n < count && n < MAX_BUFFERS; n++)
-		if (create(fd, w, h, &bufs[n]))
+	for (n = 0; n < count; n++) {
+		ret = create(fd, w, h, &bufs[n]);
+		if (ret)
 			break;
+	}
 	created = vmap_used_kib();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ptrs[i] = map(fd, &bufs[i]);
+		maps += ptrs[i] != NULL;
+	}
 	mapped = vmap_used_kib();
+	if (before < 0)
+		error = "no-vmallocinfo";
+	else if (n < count)
+		error = "create";
+	else if (maps < n)
+		error = "map";
 	printf("dumbprobe: vmalloc width=%u height=%u size=%llu buffers=%d "
-	       "before_kib=%ld created_kib=%ld mapped_kib=%ld\n", w, h,
-	       n ? (unsigned long long)bufs[0].size : 0ULL, n, before,
-	       created, mapped);
+	       "mapped=%d before_kib=%ld created_kib=%ld mapped_kib=%ld "
+	       "error=%s errno=%s\n", w, h,
+	       n ? (unsigned long long)bufs[0].size : 0ULL, n, maps, before,
+	       created, mapped, error, errname(ret));
 	for (i = 0; i < n; i++) {
 		if (ptrs[i])
 			munmap(ptrs[i], bufs[i].size);
 		destroy(fd, bufs[i].handle);
 	}
-	return n == count ? 0 : 1;
-}
-
-static int driver_is(int fd, const char *want)
-{
-	char name[32] = "";
-	struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-
-	return !xioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, want);
+	return strcmp(error, "none") != 0;
 }
 
 static int open_driver(const char *want)
 {
-	char path[32];
+	char path[32], name[32];
 	int i;
 
 	for (i = 0; i < 16; i++) {
@@ -274,7 +264,7 @@ static int open_driver(const char *want)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (driver_is(fd, want))
+		if (!driver_name(fd, name, sizeof(name)) && !strcmp(name, want))
 			return fd;
 		close(fd);
 	}
@@ -289,7 +279,7 @@ static int first_output(int fd, uint32_t *crtc, uint32_t *conn,
 	struct drm_mode_card_res res = { 0 };
 	unsigned int i;
 
-	if (xioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
+	if (drm_ioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
 		return -1;
 	if (!res.count_crtcs || !res.count_connectors)
 		return -1;
@@ -300,21 +290,21 @@ static int first_output(int fd, uint32_t *crtc, uint32_t *conn,
 	res.connector_id_ptr = (uintptr_t)conns;
 	res.count_fbs = 0;
 	res.count_encoders = 0;
-	if (xioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
+	if (drm_ioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res))
 		return -1;
 	*crtc = crtcs[0];
 	for (i = 0; i < res.count_connectors; i++) {
 		struct drm_mode_get_connector c = { .connector_id = conns[i] };
 		struct drm_mode_modeinfo modes[64];
 
-		if (xioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) ||
+		if (drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) ||
 		    c.connection != 1 || !c.count_modes)
 			continue;
 		c.count_modes = c.count_modes > 64 ? 64 : c.count_modes;
 		c.modes_ptr = (uintptr_t)modes;
 		c.count_props = 0;
 		c.count_encoders = 0;
-		if (xioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c))
+		if (drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c))
 			continue;
 		*conn = conns[i];
 		*mode = modes[0];
@@ -339,20 +329,6 @@ static void fill(uint8_t *ptr, const struct drm_mode_create_dumb *buf,
 	}
 }
 
-static int add_fb(int fd, const struct drm_mode_create_dumb *buf,
-		  uint32_t handle, uint32_t *fb_id)
-{
-	struct drm_mode_fb_cmd2 cmd = {
-		.width = buf->width, .height = buf->height,
-		.pixel_format = DRM_FORMAT_XRGB8888,
-		.handles = { handle }, .pitches = { buf->pitch },
-	};
-	int ret = xioctl(fd, DRM_IOCTL_MODE_ADDFB2, &cmd);
-
-	*fb_id = cmd.fb_id;
-	return ret;
-}
-
 static int scan_out(int fd, uint32_t crtc, uint32_t conn,
 		    const struct drm_mode_modeinfo *mode, uint32_t fb_id)
 {
@@ -362,7 +338,7 @@ static int scan_out(int fd, uint32_t crtc, uint32_t conn,
 		.mode = *mode,
 	};
 
-	return xioctl(fd, DRM_IOCTL_MODE_SETCRTC, &arg);
+	return drm_ioctl(fd, DRM_IOCTL_MODE_SETCRTC, &arg);
 }
 
 /*
@@ -425,7 +401,8 @@ static int pattern_fb(int fd, const struct drm_mode_modeinfo *mode,
 		return -1;
 	fill(ptr, buf, seed);
 	munmap(ptr, buf->size);
-	return fb_id ? add_fb(fd, buf, buf->handle, fb_id) : 0;
+	return fb_id ? add_fb(fd, buf->width, buf->height, buf->pitch,
+			     buf->handle, fb_id) : 0;
 }
 
 /* Hand a buffer of exp to imp through PRIME; *step says how far it got. */
@@ -439,11 +416,11 @@ static int share(int exp, uint32_t handle, int imp, uint32_t *imported,
 	int ret;
 
 	*step = "export";
-	if (xioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
+	if (drm_ioctl(exp, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out))
 		return -1;
 	*step = "import";
 	in.fd = out.fd;
-	ret = xioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in);
+	ret = drm_ioctl(imp, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in);
 	close(out.fd);
 	*imported = in.handle;
 	return ret;
@@ -455,7 +432,7 @@ static int prime(int exp)
 	struct drm_mode_create_dumb ebuf, nbuf, obuf;
 	uint32_t crtc, conn, fb_imp = 0, fb_nat = 0, fb_oth = 0;
 	uint32_t handle = 0;
-	struct drm_mode_modeinfo mode;
+	struct drm_mode_modeinfo mode = { 0 };
 	const char *step, *crc_step = NULL;
 	int i, imp, ret, set = 1, crc_err = 0;
 	/* The imported buffer, vkms's of the same pixels, one of others. */
@@ -481,7 +458,8 @@ static int prime(int exp)
 	    share(exp, ebuf.handle, imp, &handle, &step))
 		goto report;
 	step = "addfb";
-	if (add_fb(imp, &ebuf, handle, &fb_imp))
+	if (add_fb(imp, ebuf.width, ebuf.height, ebuf.pitch, handle,
+		   &fb_imp))
 		goto report;
 	step = "vkms-buffers";
 	if (pattern_fb(imp, &mode, 0x5a5a5a5a, &nbuf, &fb_nat) ||
@@ -502,8 +480,8 @@ report:
 	      crc_native == crc_other;
 	printf("dumbprobe: prime mode=%ux%u step=%s setcrtc=%s crc_step=%s "
 	       "crc_errno=%d crc_imported=0x%08lx crc_native=0x%08lx "
-	       "crc_other=0x%08lx match=%s\n", imp < 0 ? 0 : mode.hdisplay,
-	       imp < 0 ? 0 : mode.vdisplay, step, errname(set),
+	       "crc_other=0x%08lx match=%s\n", mode.hdisplay, mode.vdisplay,
+	       step, errname(set),
 	       crc_step ? crc_step : "none", crc_err, crc_imported, crc_native,
 	       crc_other, ret ? "no" : "yes");
 	return ret;
@@ -527,10 +505,10 @@ static int import(int imp)
 		goto report;
 	step = "gem-get";
 	info.handle = handle;
-	if (xioctl(imp, DRM_IOCTL_EXYNOS_GEM_GET, &info))
+	if (drm_ioctl(imp, DRM_IOCTL_EXYNOS_GEM_GET, &info))
 		goto report;
 	map.handle = handle;
-	mapped = xioctl(imp, DRM_IOCTL_MODE_MAP_DUMB, &map);
+	mapped = drm_ioctl(imp, DRM_IOCTL_MODE_MAP_DUMB, &map);
 	step = "done";
 report:
 	printf("dumbprobe: import step=%s flags=%u size=%llu map=%s\n", step,
@@ -538,36 +516,75 @@ report:
 	return strcmp(step, "done") != 0;
 }
 
+/* A number in [1, max] from a command-line argument, or 0. */
+static uint32_t number(const char *arg, uint32_t max)
+{
+	unsigned long value;
+	char *end;
+
+	errno = 0;
+	value = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || value < 1 || value > max)
+		return 0;
+	return value;
+}
+
+static int usage(const char *prog, const char *why)
+{
+	fprintf(stderr, "%s: %s\nusage: %s exhaust W H | latency W H N | "
+		"vmalloc W H N | prime | import\n  W, H in [1, %d], N in "
+		"[1, %d]; the device is $DRM_DEVICE\n", prog, why, prog,
+		MAX_SIZE, MAX_BUFFERS);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t w, h;
+	static const struct {
+		const char *name;
+		int args;
+	} probes[] = {
+		{ "exhaust", 2 }, { "latency", 3 }, { "vmalloc", 3 },
+		{ "prime", 0 }, { "import", 0 },
+	};
+	const char *device = getenv("DRM_DEVICE");
+	uint32_t w = 0, h = 0, n = 0;
+	unsigned int i;
 	int fd;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s exhaust|latency|vmalloc W H [N] | "
-			"prime | import\n", argv[0]);
-		return 2;
+	if (argc < 2)
+		return usage(argv[0], "no probe named");
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		if (!strcmp(argv[1], probes[i].name))
+			break;
+	if (i == sizeof(probes) / sizeof(probes[0]))
+		return usage(argv[0], "unknown probe");
+	if (argc != 2 + probes[i].args)
+		return usage(argv[0], "wrong number of arguments");
+	if (probes[i].args >= 2) {
+		w = number(argv[2], MAX_SIZE);
+		h = number(argv[3], MAX_SIZE);
+		if (!w || !h)
+			return usage(argv[0], "bad width or height");
 	}
-	fd = open_device();
+	if (probes[i].args == 3) {
+		n = number(argv[4], MAX_BUFFERS);
+		if (!n)
+			return usage(argv[0], "bad count");
+	}
+	fd = device ? open(device, O_RDWR | O_CLOEXEC) : -1;
 	if (fd < 0) {
-		printf("dumbprobe: %s error=no-device\n", argv[1]);
+		printf("dumbprobe: %s error=no-device device=%s errno=%d\n",
+		       argv[1], device ? device : "unset", device ? errno : 0);
 		return 1;
 	}
 	if (!strcmp(argv[1], "prime"))
 		return prime(fd);
 	if (!strcmp(argv[1], "import"))
 		return import(fd);
-	if (argc < 4)
-		return 2;
-	w = strtoul(argv[2], NULL, 0);
-	h = strtoul(argv[3], NULL, 0);
 	if (!strcmp(argv[1], "exhaust"))
 		return exhaust(fd, w, h);
-	if (argc < 5)
-		return 2;
 	if (!strcmp(argv[1], "latency"))
-		return latency(fd, w, h, atoi(argv[4]));
-	if (!strcmp(argv[1], "vmalloc"))
-		return vmalloc(fd, w, h, atoi(argv[4]));
-	return 2;
+		return latency(fd, w, h, n);
+	return vmalloc(fd, w, h, n);
 }
