@@ -35,6 +35,9 @@ def debian_overlap(_ctx):
                 '%s and run again' % (base.DEBIAN_TOUCHED, base.BASE_DIR)]
     touched = git(checktree.TREE, 'diff', '--name-only', 'base',
                   'HEAD').split()
+    if not touched:
+        return ['the check tree\'s HEAD changes no file against the base: '
+                'the series was not applied']
     both = sorted(set(touched) & debian)
     say('    %d files touched by the series, %d changed by Debian\'s patches, '
         '%d in both' % (len(touched), len(debian), len(both)))

@@ -13,9 +13,13 @@ def truncated(text, keep):
     return '\n'.join(text.splitlines()[:keep]) + '\n'
 
 
-class KselftestTap(unittest.TestCase):
+class WithParser(unittest.TestCase):
+    """A case that parses with kunit.py's parser."""
     def setUp(self):
         self.tool = kunit_tool()
+
+
+class KselftestTap(WithParser):
 
     def test_patched_vkms(self):
         # vkms has no GEM DMA objects: its kernel_mapping cases skip.
@@ -77,9 +81,7 @@ class KselftestTap(unittest.TestCase):
         self.assertEqual(r.cases, {})
 
 
-class KunitKtap(unittest.TestCase):
-    def setUp(self):
-        self.tool = kunit_tool()
+class KunitKtap(WithParser):
 
     def test_good(self):
         r = parse.ktap(data('kunit-um-drm.log'), self.tool)
