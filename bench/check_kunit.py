@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-"""KUnit: the DRM suites (the series' own among them) and the Rockchip
-suite.
+"""KUnit: the DRM suites and the DMA layer's (the series' own among them),
+and the Rockchip suite.
 
-CI tier: the DRM suites built into the ARM guests' patched kernel
-(configs/guest-arm.config), booted under QEMU vexpress-a9 with KUnit on:
-32-bit ARM's own DMA mapping code, and no kernel of their own to build;
-the Rockchip suite through kunit.py on arm64 under QEMU's virt machine
-with an SMMUv3 and two PCI test devices (configs/kunit-arm64-iommu.py).
-Full tier: the DRM suites built into the x86_64 guest's kernel, and
-through kunit.py on UML (what the cover letter tells maintainers to run)
-and on arm64 with the SMMUv3, so that dma-iommu runs.
+CI tier: the DRM and DMA suites built into the ARM guests' patched kernel
+(configs/guest-arm.config, guest-kunit-series.config), booted under QEMU
+vexpress-a9 with KUnit on: 32-bit ARM's own DMA mapping code, and no
+kernel of their own to build; the Rockchip and DMA suites through kunit.py
+on arm64 under QEMU's virt machine with an SMMUv3 and two PCI test devices
+(the series' tools/testing/kunit/qemu_configs/arm64-smmuv3.py), so that
+dma-iommu runs.  Full tier: the same suites built into the x86_64 guest's
+kernel, and through kunit.py on UML (what the cover letter tells
+maintainers to run) and on arm64 with the SMMUv3.
 
 kunit.py's exit status is not enough: it counts a skipped test as a
 success.  The raw output it keeps (test.log in its build directory) is
@@ -30,18 +31,23 @@ import kbuild
 import parse
 import qemu
 import verdicts
-from common import CONFIGS, LOGS, read_text, run, say, tail_file
+from common import LOGS, read_text, run, say, tail_file
 
-KUNITCONFIG = 'drivers/gpu/drm/tests'
-ROCKCHIP_KUNITCONFIG = 'drivers/gpu/drm/rockchip/tests'
-QEMU_CONFIG = {'arm64': os.path.join(CONFIGS, 'kunit-arm64-iommu.py')}
+DMA_KUNITCONFIG = 'kernel/dma'
+KUNITCONFIGS = (DMA_KUNITCONFIG, 'drivers/gpu/drm/tests')
+ROCKCHIP_KUNITCONFIGS = (DMA_KUNITCONFIG, 'drivers/gpu/drm/rockchip/tests')
+# kunit.py --arch: arm64 runs on the series' QEMU configuration with an
+# SMMUv3 in front of two PCI test devices.
+KUNIT_ARCH = {'arm64': 'arm64-smmuv3'}
+NO_IOMMU = 'no QEMU PCI test device in an IOMMU DMA domain: '
 CODE = [__file__, parse.__file__]
 # Cases of the series' suites that may skip on an arch, and why.
 SKIPS = {
-    'um': {'drm_gem_dma_iommu.*': 'UML has no IOMMU'},
-    'x86_64': {'drm_gem_dma_iommu.*': 'the x86_64 guest has no IOMMU'},
-    'arm': {'drm_gem_dma_iommu.*': 'QEMU\'s 32-bit ARM machines have no '
-            'IOMMU'},
+    'um': {'dma_vmap_iommu.*': NO_IOMMU + 'UML has no IOMMU',
+           'dma_vmap.dma_vmap_test_memory_type': 'UML has no memory types'},
+    'x86_64': {'dma_vmap_iommu.*': NO_IOMMU + 'the x86_64 guest has none'},
+    'arm': {'dma_vmap_iommu.*': NO_IOMMU + 'QEMU\'s 32-bit ARM machines '
+            'have no IOMMU'},
     'arm64': {},
 }
 
@@ -109,15 +115,14 @@ def kept(name, parts, work):
     return problems
 
 
-def run_kunit(arch, name, kunitconfig, suites):
+def run_kunit(arch, name, kunitconfigs, suites):
     parts = [checktree.tree_id('HEAD'), kbuild.compiler(
-        'x86_64' if arch == 'um' else arch), verdicts.file_digest(
-            QEMU_CONFIG.get(arch, ''))]
+        'x86_64' if arch == 'um' else arch), list(kunitconfigs)]
     return kept(name, parts, lambda lines: run_kunit_now(
-        arch, name, kunitconfig, suites, lines))
+        arch, name, kunitconfigs, suites, lines))
 
 
-def run_kunit_now(arch, name, kunitconfig, suites, lines):
+def run_kunit_now(arch, name, kunitconfigs, suites, lines):
     build = os.path.join(kbuild.BUILD, name)
     log = os.path.join(LOGS, '%s.log' % name)
     raw = os.path.join(build, 'test.log')
@@ -125,12 +130,12 @@ def run_kunit_now(arch, name, kunitconfig, suites, lines):
         os.unlink(raw)
     a = kbuild.ARCHES[arch] if arch != 'um' else kbuild.ARCHES['x86_64']
     cmd = ['python3', 'tools/testing/kunit/kunit.py', 'run',
-           '--kunitconfig=' + kunitconfig, '--build_dir=' + build,
-           '--jobs=%d' % os.cpu_count(), '--timeout=900']
+           '--build_dir=' + build, '--jobs=%d' % os.cpu_count(),
+           '--timeout=900']
+    cmd += ['--kunitconfig=' + k for k in kunitconfigs]
     if arch != 'um':
-        cmd += ['--qemu_config=' + QEMU_CONFIG[arch]] if arch in QEMU_CONFIG \
-            else ['--arch=' + arch]
-        cmd += ['--cross_compile=' + a.cross]
+        cmd += ['--arch=' + KUNIT_ARCH.get(arch, arch),
+                '--cross_compile=' + a.cross]
     for opt in ('CC=ccache %sgcc' % a.cross, 'HOSTCC=ccache gcc'):
         cmd += ['--make_options', opt]
     code, _ = run(cmd, cwd=checktree.TREE, check=False, log=log,
@@ -151,7 +156,7 @@ def run_kunit_now(arch, name, kunitconfig, suites, lines):
 def kunit(arch):
     def check(_ctx):
         suites = [s for s in series_suites() if not s.startswith('rockchip')]
-        return run_kunit(arch, 'kunit-' + arch, KUNITCONFIG, suites)
+        return run_kunit(arch, 'kunit-' + arch, KUNITCONFIGS, suites)
     return check
 
 
@@ -211,7 +216,9 @@ def run_in_guest(guest):
 
 
 def kunit_rockchip(_ctx):
-    """The Rockchip suite on arm64 under QEMU, with an SMMUv3."""
-    suites = [s for s in series_suites() if s.startswith('rockchip')]
-    return run_kunit('arm64', 'kunit-rockchip-arm64', ROCKCHIP_KUNITCONFIG,
+    """The Rockchip suite and the DMA layer's on arm64 under QEMU, with an
+    SMMUv3."""
+    suites = [s for s in series_suites()
+              if s.startswith(('rockchip', 'dma_'))]
+    return run_kunit('arm64', 'kunit-rockchip-arm64', ROCKCHIP_KUNITCONFIGS,
                      suites)

@@ -25,8 +25,15 @@ def build_dir(kernel):
     return os.path.join(kbuild.BUILD, 'guest-' + kernel.name)
 
 
-def stamp(kernel, src):
-    parts = [src, kernel.image, kbuild.fragment_lines(kernel.configs),
+def fragments(kernel, variant):
+    """The configuration fragments of a kernel's variant."""
+    return kernel.configs + (kernel.patched_configs
+                             if variant == 'patched' else ())
+
+
+def stamp(kernel, variant, src):
+    parts = [src, kernel.image,
+             kbuild.fragment_lines(fragments(kernel, variant)),
              kbuild.compiler(kernel.arch), kbuild.compiler('x86_64')]
     return hashlib.sha256('\0'.join(parts).encode()).hexdigest()
 
@@ -39,7 +46,7 @@ def image(kernel, variant):
     path = os.path.join(keep, '%s-%s' % (variant,
                                          os.path.basename(kernel.image)))
     rev = 'base' if variant == 'base' else 'HEAD'
-    want = stamp(kernel, checktree.tree_id(rev))
+    want = stamp(kernel, variant, checktree.tree_id(rev))
     stamp_file = os.path.join(keep, variant + '.stamp')
     if os.path.exists(stamp_file) and os.path.exists(path) and \
             open(stamp_file, encoding='utf-8').read() == want:
@@ -50,7 +57,7 @@ def image(kernel, variant):
     t0 = time.monotonic()
     with checktree.checked_out(rev):
         kbuild.configure(kernel.arch, checktree.TREE, out, 'tinyconfig',
-                         kernel.configs)
+                         fragments(kernel, variant))
         log = os.path.join(LOGS, 'build', 'guest-%s-%s.log' % (kernel.name,
                                                               variant))
         code, _ = kbuild.make(kernel.arch, checktree.TREE, out,

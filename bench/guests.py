@@ -20,6 +20,8 @@ class Kernel:
     arch: str                   # a key of kbuild.ARCHES
     image: str                  # the image's path in the build tree
     configs: Tuple[str, ...]    # fragments in configs/, on tinyconfig
+    # more fragments for the patched kernel only: options the series adds
+    patched_configs: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,12 @@ class Guest:
         return self.kernel.arch
 
 
+SERIES_KUNIT = ('guest-kunit-series.config',)
 X86_64 = Kernel('x86_64', 'x86_64', 'arch/x86/boot/bzImage',
-                ('guest-x86_64-vkms.config',))
+                ('guest-x86_64-vkms.config',), SERIES_KUNIT)
 # One multi_v7 kernel for vexpress-a9 and smdkc210, runtime and benchmarks.
-ARM = Kernel('arm', 'arm', 'arch/arm/boot/zImage', ('guest-arm.config',))
+ARM = Kernel('arm', 'arm', 'arch/arm/boot/zImage', ('guest-arm.config',),
+             SERIES_KUNIT)
 ARM_IOMMU = Kernel('arm-exynos-iommu', 'arm', 'arch/arm/boot/zImage',
                    ('guest-arm.config', 'guest-arm-exynos-iommu.config'))
 
@@ -66,7 +70,7 @@ SMDKC210_MACHINE = ('qemu-system-arm', '-machine', 'smdkc210',
                     '-serial', 'null', '-serial', 'mon:stdio')
 EXYNOS_FIXED = (
     (r'mm/page_alloc\.c:\d+ at __alloc',
-     'page allocator warning when userspace exhausts CMA (patch 3, and the '
+     'page allocator warning when userspace exhausts CMA (patch 5, and the '
      'helpers\' __GFP_NOWARN)'),
     (r'dma-buf\.c:\d+ at dma_buf_vmap',
      'vmap of an Exynos buffer by a PRIME importer (GEM DMA helpers)'),

@@ -35,7 +35,8 @@ class Verdict(unittest.TestCase):
 
     def test_recorded_run_passes(self):
         got = check_kunit.verdict('um', self.parsed(self.log),
-                                  ['drm_gem_dma', 'drm_gem_dma_iommu'])
+                                  ['drm_gem_dma', 'dma_vmap',
+                                   'dma_vmap_iommu'])
         self.assertEqual(got, [])
 
     def test_series_suite_skipped_fails(self):
@@ -45,14 +46,17 @@ class Verdict(unittest.TestCase):
         self.assertTrue(all('drm_gem_dma.' in p for p in got), got)
 
     def test_listed_skip_passes(self):
-        text = skip_suite(self.log, 'drm_gem_dma_iommu')
-        got = check_kunit.verdict('um', self.parsed(text),
-                                  ['drm_gem_dma_iommu'])
+        got = check_kunit.verdict('um', self.parsed(self.log),
+                                  ['dma_vmap', 'dma_vmap_iommu'])
         self.assertEqual(got, [])
-        # ... but not on arm64, where that suite must run.
-        got = check_kunit.verdict('arm64', self.parsed(text),
-                                  ['drm_gem_dma_iommu'])
-        self.assertTrue(got)
+        # ... but not on arm64, where those cases must run.
+        got = check_kunit.verdict('arm64', self.parsed(self.log),
+                                  ['dma_vmap', 'dma_vmap_iommu'])
+        self.assertEqual(len(got), 11, got)
+        # ... and on UML only the one case of dma_vmap that is listed.
+        text = skip_suite(self.log, 'dma_vmap')
+        got = check_kunit.verdict('um', self.parsed(text), ['dma_vmap'])
+        self.assertEqual(len(got), 5, got)
 
     def test_missing_suite_fails(self):
         got = check_kunit.verdict('um', self.parsed(self.log),
