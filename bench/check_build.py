@@ -47,6 +47,7 @@ import verdicts as store
 from common import git, say, write_atomic
 
 ARCH_DMA = {'x86_64': [], 'arm': ['arch/arm/mm/'], 'arm64': ['arch/arm64/mm/']}
+SRCARCH = {'x86_64': 'x86', 'arm': 'arm', 'arm64': 'arm64'}
 CODE = [__file__, build_tree.__file__, build_tree.SOURCE, store.__file__,
         check_headers.__file__, parse.__file__, kbuild.__file__]
 
@@ -60,6 +61,9 @@ def subsystems(arch):
         if '/' not in path or path.split('/')[0] in (
                 'include', 'tools', 'Documentation', 'scripts'):
             continue
+        if path.startswith('arch/') and \
+                path.split('/')[1] != SRCARCH[arch]:
+            continue    # another architecture's code
         dirs.add(os.path.dirname(path) + '/')
     return sorted(d for d in dirs
                   if not any(d != o and d.startswith(o) for o in dirs))

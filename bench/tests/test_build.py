@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import unittest
+import unittest.mock
 
 import build_tree
 from tests.helpers import data
@@ -105,3 +106,30 @@ class Findings(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class Subsystems(unittest.TestCase):
+    """The directories a build check builds whole at the last patch."""
+
+    CHANGED = ['arch/arm/mm/dma-mapping.c', 'kernel/dma/direct.c',
+               'include/linux/dma-mapping.h', 'drivers/gpu/drm/drm_client.c',
+               'tools/testing/selftests/drm/Makefile']
+
+    def dirs(self, arch):
+        import check_build
+        with unittest.mock.patch.object(check_build.checktree,
+                                        'changed_files',
+                                        return_value=self.CHANGED):
+            return check_build.subsystems(arch)
+
+    def test_own_arch_only(self):
+        self.assertEqual(self.dirs('x86_64'), ['drivers/gpu/drm/',
+                                               'drivers/iommu/',
+                                               'kernel/dma/'])
+        self.assertEqual(self.dirs('arm'), ['arch/arm/mm/',
+                                            'drivers/gpu/drm/',
+                                            'drivers/iommu/', 'kernel/dma/'])
+        self.assertEqual(self.dirs('arm64'), ['arch/arm64/mm/',
+                                              'drivers/gpu/drm/',
+                                              'drivers/iommu/',
+                                              'kernel/dma/'])
