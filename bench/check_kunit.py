@@ -40,14 +40,19 @@ ROCKCHIP_KUNITCONFIGS = (DMA_KUNITCONFIG, 'drivers/gpu/drm/rockchip/tests')
 # SMMUv3 in front of two PCI test devices.
 KUNIT_ARCH = {'arm64': 'arm64-smmuv3'}
 NO_IOMMU = 'no QEMU PCI test device in an IOMMU DMA domain: '
+NO_POOL = ('only the series\' arm64-smmuv3 QEMU configuration leaves memory '
+           'out of the kernel\'s RAM for a per-device pool')
 CODE = [__file__, parse.__file__]
 # Cases of the series' suites that may skip on an arch, and why.
 SKIPS = {
     'um': {'dma_vmap_iommu.*': NO_IOMMU + 'UML has no IOMMU',
-           'dma_vmap.dma_vmap_test_memory_type': 'UML has no memory types'},
-    'x86_64': {'dma_vmap_iommu.*': NO_IOMMU + 'the x86_64 guest has none'},
+           'dma_vmap.dma_vmap_test_memory_type': 'UML has no memory types',
+           'dma_vmap.dma_vmap_test_dev_coherent_pool': NO_POOL},
+    'x86_64': {'dma_vmap_iommu.*': NO_IOMMU + 'the x86_64 guest has none',
+               'dma_vmap.dma_vmap_test_dev_coherent_pool': NO_POOL},
     'arm': {'dma_vmap_iommu.*': NO_IOMMU + 'QEMU\'s 32-bit ARM machines '
-            'have no IOMMU'},
+            'have no IOMMU',
+            'dma_vmap.dma_vmap_test_dev_coherent_pool': NO_POOL},
     'arm64': {},
 }
 
