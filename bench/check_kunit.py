@@ -15,8 +15,10 @@ maintainers to run) and on arm64 with the SMMUv3.
 kunit.py's exit status is not enough: it counts a skipped test as a
 success.  The raw output it keeps (test.log in its build directory) is
 parsed again with its own parser, and the check fails on any failed or
-crashed test, on a plan not met, and when a suite the series adds did not
-run, or skipped a case that SKIPS below does not list with its reason.
+crashed test, on a plan not met, when a suite the series adds did not
+run, or skipped a case that SKIPS below does not list with its reason,
+and when the kernel printed a report (WARNING, BUG, Oops, KASAN...) while
+one of the series' suites ran: KUnit passes a case that only splats.
 """
 
 import fnmatch
@@ -74,11 +76,46 @@ def series_suites():
     return sorted(names('HEAD', paths) - names('base', paths))
 
 
-def verdict(arch, result, suites, notes=None):
+PRINTK_TIME = re.compile(r'^\[\s*\d+\.\d+\] ')
+SUITE_START = re.compile(r'^ {4}# Subtest: (\S+)$')
+SUITE_END = re.compile(r'^(?:not )?ok \d+ (\S+)')
+
+
+def suite_reports(text):
+    """{suite: [kernel report lines]} of the reports (parse.REPORTS) that
+    a KUnit run's kernel printed while a suite ran."""
+    found, suite = {}, None
+    for raw in text.splitlines():
+        line = PRINTK_TIME.sub('', raw.rstrip())
+        start = SUITE_START.match(line)
+        if start:
+            suite = start.group(1)
+            continue
+        end = SUITE_END.match(line)
+        if end and end.group(1) == suite:
+            suite = None
+            continue
+        if suite:
+            for _kind, report in parse.kernel_reports(line):
+                found.setdefault(suite, []).append(report)
+    return found
+
+
+def verdict(arch, result, suites, notes=None, text=None):
     """Problems of a parsed KUnit run; the skips SKIPS allows go to
-    notes."""
+    notes.  With the run's raw text, a kernel report (a WARNING, BUG,
+    Oops...) printed while one of the series' suites ran is a problem;
+    one printed during another suite is a note."""
     notes = [] if notes is None else notes
     problems = list(result.problems)
+    for suite, reports in sorted(suite_reports(text or '').items()):
+        for report in reports:
+            if suite in suites:
+                problems.append('the kernel printed a report during the '
+                                'series\' suite %s: %s' % (suite, report))
+            else:
+                notes.append('    during suite %s (not the series\'): %s'
+                             % (suite, report))
     problems += ['%s: %s' % (n, s) for n, s in sorted(result.cases.items())
                  if s in ('fail', 'crash')]
     ran = result.suites()
@@ -151,7 +188,7 @@ def run_kunit_now(arch, name, kunitconfigs, suites, lines):
     result = parse.ktap(read_text(raw), checktree.KUNIT_TOOL)
     lines += report_counts(arch, result, suites, raw)
     notes = []
-    problems = verdict(arch, result, suites, notes)
+    problems = verdict(arch, result, suites, notes, read_text(raw))
     say_all(notes, lines)
     if code and not problems:
         problems.append('kunit.py exited %d (log %s)' % (code, log))
@@ -208,7 +245,7 @@ def run_in_guest(guest):
         result = parse.ktap(boot.text, checktree.KUNIT_TOOL)
         lines += report_counts(guest.arch, result, suites, boot.log)
         notes = []
-        problems = verdict(guest.arch, result, suites, notes)
+        problems = verdict(guest.arch, result, suites, notes, boot.text)
         say_all(notes, lines)
         if boot.stop not in ('done', 'exit 0'):
             problems.append('the kernel did not power off after KUnit (%s); '

@@ -74,5 +74,42 @@ class Verdict(unittest.TestCase):
         self.assertTrue(any(': fail' in p for p in got), got)
 
 
+class Reports(unittest.TestCase):
+    """A kernel report printed while one of the series' suites ran fails
+    the run, although every case passed; elsewhere it is only a note."""
+
+    def setUp(self):
+        self.tool = kunit_tool()
+
+    def test_report_in_series_suite_fails(self):
+        # dma_vmap freed a stack sg table from its cleanup: slub WARNING.
+        text = data('kunit-arm-report.log')
+        result = parse.ktap(text, self.tool)
+        self.assertEqual(result.counts.failed, 0)
+        got = check_kunit.verdict('arm', result, ['dma_vmap'], text=text)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn('during the series\' suite dma_vmap: WARNING: '
+                      'mm/slub.c', got[0])
+        self.assertEqual(check_kunit.verdict('arm', result, ['dma_vmap']),
+                         [])
+
+    def test_report_elsewhere_is_a_note(self):
+        log = data('kunit-um-drm.log')
+        notes = []
+        got = check_kunit.verdict('um', parse.ktap(log, self.tool),
+                                  ['drm_gem_dma', 'dma_vmap',
+                                   'dma_vmap_iommu'], notes, log)
+        self.assertEqual(got, [])
+        self.assertTrue(any('WARNING: drivers/gpu/drm/drm_atomic.c' in n
+                            for n in notes), notes)
+
+    def test_timestamps(self):
+        text = '\n'.join('[   %d.000000] %s' % (i, line) for i, line in
+                         enumerate(data('kunit-arm-report.log')
+                                   .splitlines()))
+        self.assertEqual(list(check_kunit.suite_reports(text)),
+                         ['dma_vmap'])
+
+
 if __name__ == '__main__':
     unittest.main()
