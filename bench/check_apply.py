@@ -1,11 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Checks on the series as patches: it applies, it avoids Debian's files."""
 
-import os
 
 import base
 import checktree
-from common import Failure, git, say
+from common import Failure, git, patch_label, say
 from series import git_am
 
 
@@ -21,7 +20,7 @@ def apply(ctx):
     shas = [sha for sha, _ in checktree.commits()]
     if len(shas) != len(ctx.patches):
         return ['%d patches made %d commits' % (len(ctx.patches), len(shas))]
-    ctx.commits = list(zip(shas, [os.path.basename(p) for p in ctx.patches]))
+    ctx.commits = list(zip(shas, [patch_label(p) for p in ctx.patches]))
     say('    %d patches applied to the base in %s' % (len(shas),
                                                       checktree.TREE))
     return []

@@ -24,12 +24,13 @@ import check_headers
 import check_kunit
 import check_runtime
 import check_selftest
+import check_sets
 import check_source
 import check_style
 import check_workbench
 import guests
 import results
-from common import (CACHE, LOGS, Failure, InfraFailure, say,
+from common import (CACHE, LOGS, Failure, InfraFailure, patch_label, say,
                     series_patches)
 
 
@@ -63,6 +64,12 @@ CHECKS = [
           '(full tier: the whole kernel at every patch)'
           % name.split('-')[1]) for name in BUILDS
 ] + [
+    Check('sets', 'ci', ('apply',), check_sets.check_sets,
+          'each set\'s cover letter and b4 lines; each set applies with '
+          'only the sets it needs under it'),
+    Check('sets-alone', 'ci', BUILDS, check_sets.alone,
+          'each set that needs no other (the fixes) builds on the base '
+          'alone, every arch, no new finding'),
     Check('headers', 'ci', BUILDS, check_headers.headers,
           'every includer of a changed header compiles'),
     Check('coccicheck', 'ci', ('build-x86_64',), check_cocci.coccicheck,
@@ -227,7 +234,7 @@ def main(full=False, only=None, list_only=False):
             say('    ... %d more lines in %s' % (len(result.problems) - 60,
                                                 result.log))
     paths = results.save(ran, {'tier': 'full' if full else 'ci',
-                               'patches': [os.path.basename(p)
+                               'patches': [patch_label(p)
                                            for p in ctx.patches]}, started)
     say('')
     say('results: %s, %s' % (paths[0], paths[1]))

@@ -141,13 +141,32 @@ def write_atomic(path, data):
     os.replace(tmp, path)
 
 
-def series_patches():
-    """The patches of the series in apply order, cover letter excluded."""
+def series_sets():
+    """The sets of the series in apply order, as [(directory, [patch])]:
+    each directory of series/ whose name starts with two digits (NN-topic)
+    holds a set's cover letter and its patches (bench/sets.py)."""
     if not os.path.isdir(SERIES):
         return []
-    names = sorted(n for n in os.listdir(SERIES)
-                   if n.endswith('.patch') and n != COVER and n[0].isdigit())
-    return [os.path.join(SERIES, n) for n in names]
+    sets = []
+    for name in sorted(os.listdir(SERIES)):
+        path = os.path.join(SERIES, name)
+        if not os.path.isdir(path) or not name[:2].isdigit():
+            continue
+        patches = sorted(n for n in os.listdir(path)
+                         if n.endswith('.patch') and n != COVER and
+                         n[0].isdigit())
+        sets.append((path, [os.path.join(path, n) for n in patches]))
+    return sets
+
+
+def series_patches():
+    """The patches of the series in apply order, cover letters excluded."""
+    return [p for _, patches in series_sets() for p in patches]
+
+
+def patch_label(path):
+    """A patch's name in messages: its set and file name."""
+    return os.path.relpath(path, SERIES)
 
 
 class Timer:

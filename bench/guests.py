@@ -70,8 +70,8 @@ SMDKC210_MACHINE = ('qemu-system-arm', '-machine', 'smdkc210',
                     '-serial', 'null', '-serial', 'mon:stdio')
 EXYNOS_FIXED = (
     (r'mm/page_alloc\.c:\d+ at __alloc',
-     'page allocator warning when userspace exhausts CMA (patch 6, and the '
-     'helpers\' __GFP_NOWARN)'),
+     'page allocator warning when userspace exhausts CMA (exynos-fixes 2/3, '
+     'and the helpers\' __GFP_NOWARN)'),
     (r'dma-buf\.c:\d+ at dma_buf_vmap',
      'vmap of an Exynos buffer by a PRIME importer (GEM DMA helpers)'),
 )

@@ -6,8 +6,9 @@ import re
 import shutil
 import tempfile
 
-from common import (COVER, SERIES, WORKTREE, Failure, Timer, git,
-                    run, say, series_patches)
+import sets
+from common import (COVER, WORKTREE, Failure, Timer, git, read_text, run,
+                    say, series_patches, write_atomic)
 
 PATCH_FROM = 'Dumb KMap Series <dumb-kmap-series@example.invalid>'
 
@@ -122,44 +123,93 @@ def apply_to_user_tree(tree, branch):
 
 
 def export():
-    """Write build/linux's base..HEAD into series/, keeping the cover."""
+    """Write build/linux's base..HEAD back into the sets of series/.
+
+    A commit goes to the set that holds a patch of the same name (the
+    subject, as format-patch spells it); a commit no set knows (new, or
+    with a new subject) goes to the set of the commit before it, and is
+    named, so that it can be moved.  The sets stay in stack order."""
     if not os.path.isdir(os.path.join(WORKTREE, '.git')):
         raise Failure('no build/linux: run "make" first')
     clean_or_fail(WORKTREE)
-    count = int(git(WORKTREE, 'rev-list', '--count', 'base..HEAD'))
-    if count == 0:
+    shas = git(WORKTREE, 'rev-list', '--reverse', 'base..HEAD').split()
+    if not shas:
         raise Failure('build/linux has no commits on top of base')
+    old_sets = sets.load()
+    if not old_sets:
+        raise Failure('series/ holds no set: make a directory series/NN-topic '
+                      'for each set (README.md, "The sets")')
     tmp = tempfile.mkdtemp(prefix='export-')
     try:
+        every = os.path.join(tmp, 'all')
         run(['git', '-C', WORKTREE, 'format-patch', '-q', '--zero-commit',
-             '--no-signature', '--numbered', '--cover-letter', '-o', tmp,
-             'base..HEAD'])
-        cover_path = os.path.join(SERIES, COVER)
-        fresh = os.path.join(tmp, COVER)
-        cover = merge_cover(cover_path, fresh, count)
-        os.makedirs(SERIES, exist_ok=True)
-        new = sorted(n for n in os.listdir(tmp) if n != COVER)
-        old = [os.path.basename(p) for p in series_patches()]
-        changed = 0
-        for name in new:
-            src = os.path.join(tmp, name)
-            dst = os.path.join(SERIES, name)
-            data = open(src, 'rb').read()
-            if not os.path.exists(dst) or \
-                    same_but_abbrev(open(dst, 'rb').read()) != \
-                    same_but_abbrev(data):
-                changed += 1
-                with open(dst, 'wb') as f:
-                    f.write(data)
-        for name in old:
-            if name not in new:
-                os.unlink(os.path.join(SERIES, name))
-        with open(cover_path, 'w', encoding='utf-8') as f:
-            f.write(cover)
+             '--no-signature', '-o', every, 'base..HEAD'])
+        slugs = [n[5:] for n in sorted(os.listdir(every))]
+        home = {os.path.basename(p)[5:]: i for i, one in enumerate(old_sets)
+                for p in one.patches}
+        where, unknown = [], []
+        for slug in slugs:
+            if slug in home:
+                where.append(home[slug])
+            else:
+                where.append(where[-1] if where else 0)
+                unknown.append('%s -> %s' % (slug, old_sets[where[-1]].name))
+        back = [slugs[k] for k in range(1, len(where))
+                if where[k] < where[k - 1]]
+        if back:
+            raise Failure('the commits are not in set order; these come after '
+                          'a commit of a later set:\n  ' + '\n  '.join(back))
+        changed = removed = 0
+        for i, one in enumerate(old_sets):
+            mine = [k for k, w in enumerate(where) if w == i]
+            if not mine:
+                raise Failure('set %s would be empty: move a commit to it or '
+                              'remove its directory' % one.name)
+            out = os.path.join(tmp, one.name)
+            run(['git', '-C', WORKTREE, 'format-patch', '-q', '--zero-commit',
+                 '--no-signature', '--numbered', '--cover-letter', '-o', out,
+                 '%s^..%s' % (shas[mine[0]], shas[mine[-1]])])
+            c, r = write_set(one, out, len(mine))
+            changed += c
+            removed += r
+        # merge_cover() dropped the b4 lines with the old shortlog: write
+        # them again from what the cover letters said before.
+        fresh = sets.load()
+        for now, before in zip(fresh, old_sets):
+            now.change_id = before.change_id
+            now.prereq_changes = before.prereq_changes
+        for one in fresh:
+            write_atomic(one.cover, read_text(one.cover).rstrip('\n') +
+                         '\n\n---\n' + sets.trailer(fresh, one))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 'exported %d patches to series/ (%d files written, %d removed)' % (
-        count, changed, len([n for n in old if n not in new]))
+    for line in unknown:
+        say('new patch, put in the set of the one before it: ' + line)
+    return 'exported %d patches to %d sets in series/ (%d files written, %d ' \
+        'removed)' % (len(shas), len(old_sets), changed, removed)
+
+
+def write_set(one, out, count):
+    """Write one set's fresh patches over its directory; keep the cover
+    letter's text."""
+    new = sorted(n for n in os.listdir(out) if n != COVER)
+    changed = 0
+    for name in new:
+        data = open(os.path.join(out, name), 'rb').read()
+        dst = os.path.join(one.path, name)
+        if not os.path.exists(dst) or \
+                same_but_abbrev(open(dst, 'rb').read()) != \
+                same_but_abbrev(data):
+            changed += 1
+            with open(dst, 'wb') as f:
+                f.write(data)
+    gone = [p for p in one.patches if os.path.basename(p) not in new]
+    for path in gone:
+        os.unlink(path)
+    cover = merge_cover(one.cover, os.path.join(out, COVER), count)
+    with open(one.cover, 'w', encoding='utf-8') as f:
+        f.write(cover)
+    return changed, len(gone)
 
 
 def same_but_abbrev(data):
