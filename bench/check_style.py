@@ -18,7 +18,7 @@ import tempfile
 import checktree
 import parse
 import verdicts
-from common import TOP, git, run, say
+from common import TOP, git, patch_label, run, say
 
 EXCEPTIONS = os.path.join(TOP, 'checkpatch-exceptions.txt')
 
@@ -64,7 +64,8 @@ def checkpatch(ctx):
         outputs = list(pool.map(lambda p: run_checkpatch(p, store, tools),
                                 ctx.patches))
     for path, (code, out) in zip(ctx.patches, outputs):
-        name = os.path.basename(path)
+        name = patch_label(path)
+        base = os.path.basename(path)
         findings, broken = parse.checkpatch(out)
         if code not in (0, 1) or broken:
             problems += ['%s: checkpatch exited %d: %s' % (
@@ -73,7 +74,7 @@ def checkpatch(ctx):
             continue
         excused = 0
         for level, kind, message, where in findings:
-            if any(fnmatch.fnmatch(name[5:], g) and t == kind and
+            if any(fnmatch.fnmatch(base[5:], g) and t == kind and
                    r.search(message) for g, t, r in rules):
                 excused += 1
             else:

@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: GPL-2.0
+# DRAFT, never run: to become bench/check_distro.py and a full-tier check
+# "distro-configs" (docs/issue17-notes.md says what is missing).
+"""Debian's own kernel configurations (full tier).
+
+Distribution kernels build every GEM DMA driver, Exynos and Rockchip as
+modules, with configurations no fragment of configs/ resembles.  This
+check takes Debian's configurations for the base's version (the
+linux-config-7.3 package of the base's suite: arm64's "arm64" and armhf's
+"armmp"), and builds with each, at the base and at the last patch of every
+set, what the series touches as the configuration sets it: kernel/dma,
+drivers/iommu and drivers/gpu/drm whole (the GEM DMA helpers and every
+driver on them), with W=1.  It fails on a finding an object did not have
+at the base, on a build error, and on a module there that uses a symbol
+no one exports (modpost's check, made with nm as the build checks do).
+Sparse runs in the CI tier's build checks, not here.
+
+A step's verdict is kept by the trees' content, the configuration and the
+compiler, so a warm run builds nothing.
+"""
+
+import hashlib
+import lzma
+import os
+import time
+
+import build_tree
+import check_build
+import checktree
+import debian
+import kbuild
+import sets
+import verdicts as store
+from common import (Failure, InfraFailure, git, read_conf, read_text, say,
+                    write_atomic)
+
+PACKAGE = 'linux-config-7.3'
+CONFIGS = {'arm64': 'config.arm64_none_arm64.xz',
+           'arm': 'config.armhf_none_armmp.xz'}
+DIRS = ['kernel/dma/', 'drivers/iommu/', 'drivers/gpu/drm/']
+
+
+def debian_config(arch):
+    """Debian's configuration for arch, as text."""
+    debarch = kbuild.ARCHES[arch].debian
+    top = debian.unpacked('%s-%s' % (PACKAGE, debarch),
+                          debian.apt_for(read_conf()['suite'], debarch),
+                          [PACKAGE])
+    path = os.path.join(top, 'usr', 'src', PACKAGE, CONFIGS[arch])
+    if not os.path.exists(path):
+        raise InfraFailure('%s has no %s: the package changed; see %s' % (
+            PACKAGE, CONFIGS[arch], top))
+    with lzma.open(path, 'rt', encoding='utf-8') as f:
+        return f.read()
+
+
+# Only packaging needs these: debug information (compile time and disk;
+# no warning depends on it), BTF, and Debian's signing keys.
+OFF = ('CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'CONFIG_DEBUG_INFO_DWARF4',
+       'CONFIG_DEBUG_INFO_DWARF5', 'CONFIG_DEBUG_INFO_BTF',
+       'CONFIG_DEBUG_INFO_BTF_MODULES', 'CONFIG_MODULE_SIG_ALL')
+EMPTY = ('CONFIG_SYSTEM_TRUSTED_KEYS', 'CONFIG_SYSTEM_REVOCATION_KEYS')
+# What must survive olddefconfig as Debian set it.
+KEPT = ('CONFIG_DRM', 'CONFIG_IOMMU_', 'CONFIG_DMA_', 'CONFIG_ROCKCHIP_IOMMU',
+        'CONFIG_EXYNOS_IOMMU', 'CONFIG_ARM_DMA_USE_IOMMU')
+
+
+def adapt(text):
+    """Debian's configuration with OFF turned off and EMPTY emptied."""
+    out = []
+    for line in text.splitlines():
+        key = line.split('=', 1)[0]
+        if key in OFF:
+            out.append('# %s is not set' % key)
+        elif key in EMPTY:
+            out.append('%s=""' % key)
+        else:
+            out.append(line)
+    return '\n'.join(out + ['CONFIG_DEBUG_INFO_NONE=y']) + '\n'
+
+
+def settings(text):
+    return {ln.split('=', 1)[0]: ln.split('=', 1)[1]
+            for ln in text.splitlines() if ln.startswith('CONFIG_')}
+
+
+def prepare(arch, text):
+    """The build tree of arch's Debian configuration, configured once."""
+    out = os.path.join(kbuild.BUILD, '%s-debian' % arch)
+    tree = build_tree.BuildTree(arch, out)
+    mark = os.path.join(out, 'debian.config')
+    if os.path.exists(mark) and read_text(mark) == text:
+        return tree
+    os.makedirs(out, exist_ok=True)
+    write_atomic(os.path.join(out, '.config'), adapt(text))
+    kbuild.make(arch, checktree.TREE, out, *tree.options, 'olddefconfig')
+    want, have = settings(text), settings(
+        read_text(os.path.join(out, '.config')))
+    lost = sorted(k for k, v in want.items() if k.startswith(KEPT) and
+                  have.get(k) != v)
+    if lost:
+        raise Failure('%s\'s %s lost options in olddefconfig at the base: '
+                      '%s' % (PACKAGE, CONFIGS[arch], ', '.join(lost[:20])))
+    write_atomic(os.path.join(out, '.synced-at'), 'base')
+    write_atomic(mark, text)
+    return tree
+
+
+def points():
+    """[(label, commit)]: the base and the last patch of every set."""
+    shas = git(checktree.TREE, 'rev-list', '--reverse', 'base..HEAD').split()
+    found, i = [('base', 'base')], 0
+    for one in sets.load():
+        i += len(one.patches)
+        if i > len(shas):
+            break
+        found.append(('%s (last patch)' % one.name, shas[i - 1]))
+    return found
+
+
+def distro(ctx):
+    problems = []
+    code = ''.join(open(p, encoding='utf-8').read() for p in
+                   (__file__, build_tree.SOURCE, check_build.__file__))
+    with checktree.checked_out():
+        at = points()
+        if len(at) != len(sets.load()) + 1:
+            return ['the check tree does not hold every set (%d points)' %
+                    len(at)]
+        for arch in CONFIGS:
+            text = debian_config(arch)
+            checktree.switch('base')
+            tree = prepare(arch, text)
+            common = [arch, 'debian', hashlib.sha256(text.encode())
+                      .hexdigest(), kbuild.compiler(arch),
+                      hashlib.sha256(code.encode()).hexdigest()]
+            verdicts = store.Store(None, os.path.join(tree.out,
+                                                      '.verdicts.json'))
+            problems += ['%s: %s' % (arch, p) for p in
+                         judge(tree, at, common, verdicts)]
+    return problems
+
+
+def judge(tree, at, common, verdicts):
+    base_found = None
+    problems = []
+    for label, rev in at:
+        k = store.key(common, checktree.tree_id(rev))
+        verdict = verdicts.get(k)
+        if verdict is not None and (label != 'base' or 'findings' in verdict):
+            say('    %s %s: unchanged since the last run: %d objects, %d '
+                'new findings' % (tree.arch, label, verdict['objects'],
+                                  len(verdict['new'])))
+            if label == 'base':
+                base_found = {o: set(v) for o, v in
+                              verdict['findings'].items()}
+            problems += ['%s: %s' % (label, p) for p in verdict['new']]
+            continue
+        t0 = time.monotonic()
+        check_build.sync(tree, rev)
+        log = tree.make('debian-%s' % rev[:12], *DIRS)
+        built = tree.objects()
+        found = check_build.merge(tree.findings(built), log)
+        found = {o: set(v) for o, v in found.items() if v}
+        unexported = sorted(tree.unexported(DIRS))
+        if label == 'base':
+            base_found = found
+            new = ['%s uses %s, which is not exported (at the base)' % m
+                   for m in unexported]
+            verdict = {'objects': len(built), 'new': new,
+                       'findings': {o: sorted(v) for o, v in found.items()}}
+        else:
+            new = sorted('%s: %s' % (o or 'build', line)
+                         for o, lines in found.items()
+                         for line in lines - base_found.get(o, set()))
+            new += ['%s uses %s, which is not exported' % m
+                    for m in unexported]
+            verdict = {'objects': len(built), 'new': new}
+        verdicts.put(k, verdict)
+        say('    %s %s: %d objects, %d findings, %d new (%.0f s)' % (
+            tree.arch, label, len(built),
+            sum(len(v) for v in found.values()), len(new),
+            time.monotonic() - t0))
+        if not built:
+            problems.append('%s: built no object' % label)
+        problems += ['%s: %s' % (label, p) for p in new]
+    return problems
