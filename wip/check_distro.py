@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# DRAFT, never run: to become bench/check_distro.py and a full-tier check
-# "distro-configs" (docs/issue17-notes.md says what is missing).
+# DRAFT, run by hand once (arm64, at the base only): to become
+# bench/check_distro.py and a full-tier check "distro-configs" (see
+# docs/issue17-notes.md).
 """Debian's own kernel configurations (full tier).
 
 Distribution kernels build every GEM DMA driver, Exynos and Rockchip as
