@@ -246,21 +246,8 @@ def judge(ctx, tree, dirs, common, verdicts):
         else:
             steps.append(('last patch', k, verdict, None, None))
             known = set(verdict['known'])
-    prev = 'base'
-    for sha, name in ctx.commits:
-        k = store.key(common, 'step', checktree.tree_id(prev),
-                   checktree.tree_id(sha))
-        verdict = verdicts.get(k)
-        if verdict is None:
-            t0 = time.monotonic()
-            found, compiled, checked = patch_step(tree, prev, sha, known,
-                                                  ctx.full)
-            steps.append((name, k, None, found, {
-                'objects': len(compiled), 'sparse': checked,
-                'seconds': time.monotonic() - t0}))
-        else:
-            steps.append((name, k, verdict, None, None))
-        prev = sha
+    steps += commit_steps(tree, ctx.commits, common, verdicts, known,
+                          ctx.full)
     base_key = store.key(common, 'base findings')
     cache = verdicts.get(base_key) or {}
     wanted = {o for _, _, v, found, _ in steps if v is None
@@ -270,7 +257,36 @@ def judge(ctx, tree, dirs, common, verdicts):
     tree.save_known(known or tree.objects() | wanted)
     base = base_findings(tree, wanted, cache)
     verdicts.put(base_key, cache)
-    problems = []
+    return settle(steps, base, verdicts, '    ')[0]
+
+
+def commit_steps(tree, commits, common, verdicts, known, full):
+    """Build each commit's step that has no verdict yet; returns the steps
+    as (label, key, verdict or None, findings, meta)."""
+    steps = []
+    prev = 'base'
+    for sha, name in commits:
+        k = store.key(common, 'step', checktree.tree_id(prev),
+                      checktree.tree_id(sha))
+        verdict = verdicts.get(k)
+        if verdict is None:
+            t0 = time.monotonic()
+            found, compiled, checked = patch_step(tree, prev, sha, known,
+                                                  full)
+            steps.append((name, k, None, found, {
+                'objects': len(compiled), 'sparse': checked,
+                'seconds': time.monotonic() - t0}))
+        else:
+            steps.append((name, k, verdict, None, None))
+        prev = sha
+    return steps
+
+
+def settle(steps, base, verdicts, indent):
+    """Judge the new steps against the base findings, keep their verdicts
+    and print every step; returns (problems, {label: objects
+    compiled})."""
+    problems, compiled = [], {}
     for label, k, verdict, found, meta in steps:
         reused = verdict is not None
         if not reused:
@@ -280,15 +296,17 @@ def judge(ctx, tree, dirs, common, verdicts):
             verdict = dict(meta, new=new, findings=sum(
                 len(v) for v in found.values()))
             verdicts.put(k, verdict)
-        say('    %s: %s%d objects compiled, sparse on %d files, %d '
+        say('%s%s: %s%d objects compiled, sparse on %d files, %d '
             'findings, %s%s' % (
-                label, 'unchanged since the last run: ' if reused else '',
+                indent, label,
+                'unchanged since the last run: ' if reused else '',
                 verdict['objects'], verdict['sparse'],
                 verdict['findings'], '%d new' % len(verdict['new'])
                 if verdict['new'] else 'none new',
                 '' if reused else ' (%.0f s)' % verdict['seconds']))
         problems += ['%s: %s' % (label, w) for w in verdict['new']]
-    return problems
+        compiled[label] = verdict['objects']
+    return problems, compiled
 
 
 def steps_alone(ctx, arch, commits):
@@ -296,8 +314,8 @@ def steps_alone(ctx, arch, commits):
     without the rest of the series (a set of fixes applied alone): each
     compiles what its diff reaches among the objects the whole series
     built at its last patch (the build check ran first), judged against
-    the base.  Returns the problems; the check tree is where the caller
-    put it.  Returns (problems, {label: objects compiled})."""
+    the base; the check tree is where the caller put it.  Returns
+    (problems, {label: objects compiled})."""
     out = build_tree.build_dir(arch, ctx.full)
     tree = build_tree.BuildTree(arch, out)
     known = tree.known()
@@ -310,43 +328,10 @@ def steps_alone(ctx, arch, commits):
               kbuild.compiler(arch), sparse.version(),
               hashlib.sha256(code.encode()).hexdigest()]
     verdicts = store.Store(None, os.path.join(out, '.verdicts.json'))
-    steps = []
-    prev = 'base'
-    for sha, name in commits:
-        k = store.key(common, 'step', checktree.tree_id(prev),
-                      checktree.tree_id(sha))
-        verdict = verdicts.get(k)
-        if verdict is None:
-            t0 = time.monotonic()
-            found, compiled, checked = patch_step(tree, prev, sha, known,
-                                                  False)
-            steps.append((name, k, None, found, {
-                'objects': len(compiled), 'sparse': checked,
-                'seconds': time.monotonic() - t0}))
-        else:
-            steps.append((name, k, verdict, None, None))
-        prev = sha
+    steps = commit_steps(tree, commits, common, verdicts, known, False)
     base_key = store.key(common, 'base findings')
     cache = verdicts.get(base_key) or {}
     wanted = {o for _, _, v, found, _ in steps if v is None for o in found}
     base = base_findings(tree, wanted, cache)
     verdicts.put(base_key, cache)
-    problems, compiled = [], {}
-    for label, k, verdict, found, meta in steps:
-        reused = verdict is not None
-        if not reused:
-            new = sorted('%s: %s' % (o or 'build', line)
-                         for o, lines in found.items()
-                         for line in lines - base.get(o, set()))
-            verdict = dict(meta, new=new, findings=sum(
-                len(v) for v in found.values()))
-            verdicts.put(k, verdict)
-        say('      %s: %s%d objects compiled, sparse on %d files, %d '
-            'findings, %s' % (
-                label, 'unchanged since the last run: ' if reused else '',
-                verdict['objects'], verdict['sparse'], verdict['findings'],
-                '%d new' % len(verdict['new']) if verdict['new']
-                else 'none new'))
-        problems += ['%s: %s' % (label, w) for w in verdict['new']]
-        compiled[label] = verdict['objects']
-    return problems, compiled
+    return settle(steps, base, verdicts, '      ')
