@@ -64,7 +64,8 @@ def structure(all_sets):
                             (where, len(one.change_ids)))
         elif not sets.CHANGE_ID_FORM.match(one.change_id):
             problems.append('%s: change-id %s is not of b4\'s form '
-                            '(YYYYMMDD-slug-<12 hex>)' % (where, one.change_id))
+                            '(YYYYMMDD-slug-<12 hex>)' %
+                            (where, one.change_id))
         elif one.change_id in seen:
             problems.append('%s: change-id %s is also %s\'s' % (
                 where, one.change_id, seen[one.change_id]))

@@ -20,8 +20,6 @@ CHANGE_ID = re.compile(r'^change-id: (\S+)$', re.M)
 PREREQ_CHANGE = re.compile(r'^prerequisite-change-id: (\S+?)(?::v(\d+))?$',
                            re.M)
 PREREQ_PATCH = re.compile(r'^prerequisite-patch-id: (\S+)$', re.M)
-TRAILER = re.compile(r'^(change-id|prerequisite-change-id|'
-                     r'prerequisite-patch-id|base-commit): .*$', re.M)
 # b4's form: the date the set was started, a slug, 12 hex digits.
 CHANGE_ID_FORM = re.compile(r'^\d{8}-[a-z0-9-]+-[0-9a-f]{12}$')
 
@@ -38,8 +36,9 @@ class Set:
         ids = CHANGE_ID.findall(text)
         self.change_id = ids[0] if len(ids) == 1 else None
         self.change_ids = ids
-        self.prereq_changes = [m.group(1) for m in PREREQ_CHANGE.finditer(text)]
-        self.prereq_versions = [m.group(2) for m in PREREQ_CHANGE.finditer(text)]
+        prereqs = list(PREREQ_CHANGE.finditer(text))
+        self.prereq_changes = [m.group(1) for m in prereqs]
+        self.prereq_versions = [m.group(2) for m in prereqs]
         self.prereq_patches = PREREQ_PATCH.findall(text)
 
 
