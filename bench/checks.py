@@ -23,6 +23,7 @@ import check_cocci
 import check_headers
 import check_kunit
 import check_runtime
+import check_runtime_points
 import check_selftest
 import check_sets
 import check_source
@@ -95,6 +96,10 @@ for _guest in guests.GUESTS.values():
                             check_runtime.runtime(_guest.name),
                             'QEMU %s: base and patched kernels'
                             % _guest.name))
+CHECKS.append(Check('runtime-each-patch', 'full', check_runtime_points.needs(),
+                    check_runtime_points.runtime_points,
+                    'the runtime guests at every patch from the one that '
+                    'adds the kselftests on'))
 
 # Commands the CI tier runs, and the package that brings each.
 TOOLS = {

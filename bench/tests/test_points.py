@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the runtime-each-patch check reads: the programs of a selftests
+Makefile, and which patches it boots (a small git tree)."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import check_runtime_points
+import checktree
+import selftests
+from common import Failure
+
+
+class MakefileNames(unittest.TestCase):
+    def test_assignments(self):
+        self.assertEqual(selftests.names(
+            'TEST_GEN_PROGS := dumb_buffers exynos_gem\n'
+            'LOCAL_HDRS += drm_util.h\n\ninclude ../lib.mk\n'),
+            ['dumb_buffers', 'exynos_gem'])
+
+    def test_append_and_continuation(self):
+        self.assertEqual(selftests.names(
+            'TEST_GEN_PROGS = a\nTEST_GEN_PROGS += b \\\n\tc\n'),
+            ['a', 'b', 'c'])
+
+    def test_reassignment_starts_again(self):
+        self.assertEqual(selftests.names(
+            'TEST_GEN_PROGS := a\nTEST_GEN_PROGS := b\n'), ['b'])
+
+    def test_other_variables_ignored(self):
+        self.assertEqual(selftests.names(
+            'TEST_GEN_PROGS_EXTENDED := x\nTEST_PROGS := y.sh\n'), [])
+
+
+class Points(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.saved = checktree.TREE
+        checktree.TREE = self.dir
+        self.git('init', '-q')
+        self.commits = []
+        self.commit('README', 'base')
+        self.git('tag', 'base')
+
+    def tearDown(self):
+        checktree.TREE = self.saved
+        shutil.rmtree(self.dir)
+
+    def git(self, *args):
+        return subprocess.run(['git', '-C', self.dir, '-c', 'user.name=t',
+                               '-c', 'user.email=t@t'] + list(args),
+                              check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    def commit(self, path, text, label=None):
+        full = os.path.join(self.dir, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, 'a', encoding='utf-8') as f:
+            f.write(text + '\n')
+        self.git('add', path)
+        self.git('commit', '-q', '-m', text)
+        if label:
+            self.commits.append((self.git('rev-parse', 'HEAD'), label))
+
+    def test_from_the_patch_adding_the_makefile_to_the_one_before_last(self):
+        self.commit('kernel/a.c', 'a', '01-x/0001-a.patch')
+        self.commit(selftests.MAKEFILE, 'TEST_GEN_PROGS := t',
+                    '02-y/0001-t.patch')
+        self.commit('kernel/b.c', 'b', '02-y/0002-b.patch')
+        self.commit(selftests.MAKEFILE, 'TEST_GEN_PROGS += u',
+                    '03-z/0001-u.patch')
+        self.commit('kernel/c.c', 'c', '03-z/0002-c.patch')
+        self.assertEqual([label for _, label in
+                          check_runtime_points.points(self.commits)],
+                         ['02-y/0001-t.patch', '02-y/0002-b.patch',
+                          '03-z/0001-u.patch'])
+        self.assertEqual(check_runtime_points.tag('03-z/0001-u.patch'),
+                         '03-z-0001')
+
+    def test_no_selftests(self):
+        self.commit('kernel/a.c', 'a', '01-x/0001-a.patch')
+        with self.assertRaises(Failure):
+            check_runtime_points.points(self.commits)
+
+
+if __name__ == '__main__':
+    unittest.main()
