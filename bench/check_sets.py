@@ -79,8 +79,14 @@ def structure(all_sets):
             if version != '1':
                 problems.append('%s: prerequisite %s: want version :v1' %
                                 (where, cid))
-        want = [sets.patch_id(p) for s in sets.needs(all_sets, one)
-                for p in s.patches]
+        needed = sets.needs(all_sets, one)
+        if one.prereq_changes != [s.change_id for s in needed]:
+            problems.append('%s: prerequisite-change-id lines %s, want every '
+                            'set it needs, directly or not, in stack order: '
+                            '%s (make export writes them)' % (
+                                where, ' '.join(one.prereq_changes) or
+                                'none', ' '.join(s.name for s in needed)))
+        want = [sets.patch_id(p) for s in needed for p in s.patches]
         if one.prereq_patches != want:
             problems.append('%s: %d prerequisite-patch-id lines, want the %d '
                             'patches of the sets it needs, in order (make '

@@ -5,10 +5,10 @@ series/ holds one directory a set, NN-topic/, with the set's cover letter
 (0000-cover-letter.patch) and its patches as git format-patch writes them;
 the stack is the sets in the order of their names.  A set's cover letter
 ends with b4's lines: one "change-id:" naming the set, one
-"prerequisite-change-id: <change-id>:v1" for each set it needs, and, for
-each patch of those sets (and of what they need in turn), a
-"prerequisite-patch-id:" with the patch's stable patch id, which export
-writes.  A set with no prerequisite applies to the base alone.
+"prerequisite-change-id: <change-id>:v1" for each set it needs, directly
+or through another (export writes them all, in stack order, from those
+the cover letter named), and, for each patch of those sets, a
+"prerequisite-patch-id:" with the patch's stable patch id.  A set with no prerequisite applies to the base alone.
 """
 
 import os
@@ -68,7 +68,8 @@ def patch_id(path):
 def trailer(sets, one):
     """The b4 lines that end one's cover letter."""
     lines = ['change-id: %s' % one.change_id] if one.change_id else []
-    lines += ['prerequisite-change-id: %s:v1' % c for c in one.prereq_changes]
+    needed = needs(sets, one)
+    lines += ['prerequisite-change-id: %s:v1' % s.change_id for s in needed]
     lines += ['prerequisite-patch-id: %s' % patch_id(p)
-              for s in needs(sets, one) for p in s.patches]
+              for s in needed for p in s.patches]
     return '\n'.join(lines) + '\n'

@@ -15,7 +15,8 @@ import sets
 IDS = {'01-fixes': '20261204-t-fixes-0123456789ab',
        '02-core': '20261204-t-core-0123456789ac',
        '03-user': '20261204-t-user-0123456789ad'}
-NEEDS = {'01-fixes': [], '02-core': ['01-fixes'], '03-user': ['02-core']}
+NEEDS = {'01-fixes': [], '02-core': ['01-fixes'],
+         '03-user': ['01-fixes', '02-core']}
 
 
 def patch(n, count, subject):
@@ -72,6 +73,7 @@ class Sets(unittest.TestCase):
 
     def test_needs_is_transitive_and_in_order(self):
         all_sets = sets.load()
+        all_sets[2].prereq_changes = [IDS['02-core']]
         self.assertEqual([s.name for s in sets.needs(all_sets, all_sets[2])],
                          ['01-fixes', '02-core'])
         self.assertEqual(sets.needs(all_sets, all_sets[0]), [])
@@ -80,10 +82,16 @@ class Sets(unittest.TestCase):
         all_sets = sets.load()
         lines = sets.trailer(all_sets, all_sets[2]).splitlines()
         self.assertEqual(lines[0], 'change-id: ' + IDS['03-user'])
-        self.assertEqual(lines[1],
-                         'prerequisite-change-id: %s:v1' % IDS['02-core'])
+        self.assertEqual(lines[1:3],
+                         ['prerequisite-change-id: %s:v1' % IDS['01-fixes'],
+                          'prerequisite-change-id: %s:v1' % IDS['02-core']])
         self.assertEqual(len([ln for ln in lines if
                               ln.startswith('prerequisite-patch-id: ')]), 4)
+
+    def test_prerequisites_named_only_directly(self):
+        self.cover('03-user', prereqs=['02-core'])
+        self.assertTrue(any('want every set it needs, directly or not' in p
+                            for p in self.problems()))
 
     def test_count_in_subject(self):
         self.cover('02-core', count=3)
