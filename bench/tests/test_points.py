@@ -10,6 +10,7 @@ import unittest
 
 import check_runtime_points
 import checktree
+import guests
 import selftests
 from common import Failure
 
@@ -33,6 +34,27 @@ class MakefileNames(unittest.TestCase):
     def test_other_variables_ignored(self):
         self.assertEqual(selftests.names(
             'TEST_GEN_PROGS_EXTENDED := x\nTEST_PROGS := y.sh\n'), [])
+
+
+class SameFailure(unittest.TestCase):
+    GUEST = guests.GUESTS['arm-exynos']
+
+    def test_probe_failing_on_both_is_forgiven(self):
+        rows = [('probe.prime_import_vkms', 'fail', 'fail')]
+        self.assertEqual(check_runtime_points.same_failure(self.GUEST, rows),
+                         {'probe.prime_import_vkms: fail on the patched '
+                          'kernel'})
+
+    def test_kselftest_failing_on_both_is_not(self):
+        rows = [('dumb_buffers.dumb.new_buffers_read_zero', 'fail', 'fail'),
+                ('exynos_gem.gem.contig.no_pinning', 'fail', 'fail')]
+        self.assertEqual(check_runtime_points.same_failure(self.GUEST, rows),
+                         set())
+
+    def test_new_probe_failure_is_not(self):
+        rows = [('probe.import_into_exynos', 'pass', 'fail')]
+        self.assertEqual(check_runtime_points.same_failure(self.GUEST, rows),
+                         set())
 
 
 class Points(unittest.TestCase):
