@@ -10,15 +10,17 @@ whose kernel image and initramfs are byte for byte those of the patch
 before it keeps that patch's verdict: nothing it runs changed.  Otherwise
 its patched kernel boots with that initramfs and is judged against the
 base kernel booted with the same initramfs, as the runtime checks judge
-the last patch, except that what the series fixes only later is held to the base's
-rule: a kernel report it fixes may appear if the base prints it too, and
-a probe (not a kselftest case) may fail if it fails on the base too.
+the last patch, except that what the series fixes only later is held to
+the base's rule: a kernel report it fixes may appear if the base prints
+it too, and a probe (not a kselftest case) may fail if it fails on the
+base too.
 """
 
 import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import time
 
 import checktree
@@ -94,8 +96,7 @@ def build_kernel(kernel, first, log_tag):
     keep = os.path.join(out, 'kernels', '%s-%s' % (
         log_tag, os.path.basename(kernel.image)))
     os.makedirs(os.path.dirname(keep), exist_ok=True)
-    with open(image, 'rb') as src, open(keep, 'wb') as dst:
-        dst.write(src.read())
+    shutil.copy(image, keep)
     return digest(keep), keep
 
 
@@ -138,11 +139,11 @@ def same_failure(guest, rows):
             if p in ('fail', 'crash') and b == p and not name.startswith(own)}
 
 
-def judge(guest, image, archive, dtb, label, base_runs):
+def judge(guest, image, archive, akey, dtb, label, base_runs):
     """Boot the patched kernel at a patch (and the base with the same
-    initramfs, once per initramfs); returns (problems, lines)."""
+    initramfs, akey its digest, once per initramfs); returns (problems,
+    lines)."""
     lines = []
-    akey = verdicts.tree_digest(archive[:-len('.cpio')])
     if akey not in base_runs:
         boot = qemu.boot(guest, 'base', guest_kernel.image(guest.kernel,
                                                            'base'),
@@ -210,8 +211,9 @@ def runtime_points(ctx):
                     say('      unchanged since the run of %s:' % kept['when'])
                     found, lines = kept['problems'], kept['lines']
                 else:
-                    found, lines = judge(point_guest, image, archive, dtb,
-                                         label, base_runs[guest.name])
+                    found, lines = judge(point_guest, image, archive,
+                                         arch_digest, dtb, label,
+                                         base_runs[guest.name])
                     if not found:
                         store.put(k, {'when': time.strftime(
                             '%Y-%m-%d %H:%M UTC', time.gmtime()),

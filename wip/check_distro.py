@@ -52,7 +52,6 @@ DIRS = ['kernel/dma/', 'drivers/iommu/', 'drivers/gpu/drm/clients/']
 DRM = 'drivers/gpu/drm/'
 TOP_OBJECT = re.compile(r'^obj-\$\((CONFIG_[A-Z0-9_]+)\)\s*\+=\s*([\w-]+\.o)\s*$',
                         re.M)
-SELECTS = re.compile(r'^\s*select\s+DRM_GEM_DMA_HELPER\b', re.M)
 
 
 def top_objects(makefile, config):

@@ -4,13 +4,10 @@ and which only add lines (the CI tier compiles a header's includers at a
 patch only when the patch changes or removes its lines)."""
 
 import os
-import shutil
-import subprocess
-import tempfile
 import unittest
 
 import check_headers
-import checktree
+from tests import helpers
 
 HEADER = '''/* a header */
 struct thing {
@@ -20,23 +17,10 @@ int thing_get(struct thing *t);
 '''
 
 
-class HeaderChanges(unittest.TestCase):
+class HeaderChanges(helpers.CheckTreeCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.saved = checktree.TREE
-        checktree.TREE = self.dir
-        self.git('init', '-q')
+        super().setUp()
         self.commit(HEADER, 'c0')
-
-    def tearDown(self):
-        checktree.TREE = self.saved
-        shutil.rmtree(self.dir)
-
-    def git(self, *args):
-        return subprocess.run(['git', '-C', self.dir, '-c', 'user.name=t',
-                               '-c', 'user.email=t@t'] + list(args),
-                              check=True, capture_output=True,
-                              text=True).stdout.strip()
 
     def commit(self, text, tag):
         os.makedirs(os.path.join(self.dir, 'include'), exist_ok=True)

@@ -3,14 +3,11 @@
 Makefile, and which patches it boots (a small git tree)."""
 
 import os
-import shutil
-import subprocess
-import tempfile
 import unittest
 
 import check_runtime_points
-import checktree
 import guests
+from tests import helpers
 import selftests
 from common import Failure
 
@@ -57,25 +54,12 @@ class SameFailure(unittest.TestCase):
                          set())
 
 
-class Points(unittest.TestCase):
+class Points(helpers.CheckTreeCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.saved = checktree.TREE
-        checktree.TREE = self.dir
-        self.git('init', '-q')
+        super().setUp()
         self.commits = []
         self.commit('README', 'base')
         self.git('tag', 'base')
-
-    def tearDown(self):
-        checktree.TREE = self.saved
-        shutil.rmtree(self.dir)
-
-    def git(self, *args):
-        return subprocess.run(['git', '-C', self.dir, '-c', 'user.name=t',
-                               '-c', 'user.email=t@t'] + list(args),
-                              check=True, capture_output=True,
-                              text=True).stdout.strip()
 
     def commit(self, path, text, label=None):
         full = os.path.join(self.dir, path)
