@@ -20,6 +20,7 @@ from typing import Callable, Tuple
 import check_apply
 import check_build
 import check_cocci
+import check_distro
 import check_headers
 import check_kunit
 import check_runtime
@@ -89,6 +90,9 @@ CHECKS = [
           'patched kernel, under QEMU'),
     Check('kunit-arm64', 'full', ('apply',), check_kunit.kunit('arm64'),
           'KUnit DRM suites on arm64 under QEMU with an SMMUv3'),
+    Check('distro-configs', 'full', ('apply',), check_distro.distro,
+          'Debian\'s arm64 and armmp configurations, base and the last '
+          'patch of every set: what the series touches, W=1, exports'),
 ]
 for _guest in guests.GUESTS.values():
     if _guest.check:

@@ -1,8 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0
-# DRAFT, run by hand once (arm64, at the base only, with drivers/gpu/drm/
-# whole; the targets are narrower since, not yet run): to become
-# bench/check_distro.py and a full-tier check "distro-configs" (see
-# docs/issue17-notes.md).
 """Debian's own kernel configurations (full tier).
 
 Distribution kernels build every GEM DMA driver, Exynos and Rockchip as
@@ -11,11 +7,22 @@ check takes Debian's configurations for the base's version (the
 linux-config-7.3 package of the base's suite: arm64's "arm64" and armhf's
 "armmp"), and builds with each, at the base and at the last patch of every
 set, what the series touches as the configuration sets it: kernel/dma,
-drivers/iommu and drivers/gpu/drm whole (the GEM DMA helpers and every
-driver on them), with W=1.  It fails on a finding an object did not have
-at the base, on a build error, and on a module there that uses a symbol
-no one exports (modpost's check, made with nm as the build checks do).
+drivers/iommu, DRM's own composite objects (the core with the dumb-buffer
+ioctl and drm_client, the GEM DMA helpers), the in-kernel clients, and
+every driver directory whose Kconfig selects the GEM DMA helpers, with
+W=1.  It fails on a finding an object did not have at the base, on a
+build error, and on a module there that uses a symbol no one exports
+(modpost's check, made with nm as the build checks do).
 Sparse runs in the CI tier's build checks, not here.
+
+An architecture whose configuration the mirror does not serve is a
+failure, unless configs/distro-unavailable.txt lists it with the reason.
+A listed one is tried at every run; when the mirror still refuses, the
+output says that Debian's configuration was not built, and the upstream
+configuration of STANDIN is built in its place (for armhf the ARMv7
+multiplatform defconfig, which builds Exynos and Rockchip as modules as
+armmp does); when the mirror serves it again, the check fails until the
+line goes.
 
 A step's verdict is kept by the trees' content, the configuration and the
 compiler, so a warm run builds nothing.
@@ -34,8 +41,8 @@ import debian
 import kbuild
 import sets
 import verdicts as store
-from common import (Failure, InfraFailure, git, read_conf, read_text, say,
-                    write_atomic)
+from common import (CONFIGS as CONFIG_DIR, Failure, InfraFailure, git,
+                    read_conf, read_text, say, write_atomic)
 
 PACKAGE = 'linux-config-7.3'
 CONFIGS = {'arm64': 'config.arm64_none_arm64.xz',
@@ -52,6 +59,24 @@ DIRS = ['kernel/dma/', 'drivers/iommu/', 'drivers/gpu/drm/clients/']
 DRM = 'drivers/gpu/drm/'
 TOP_OBJECT = re.compile(r'^obj-\$\((CONFIG_[A-Z0-9_]+)\)\s*\+=\s*([\w-]+\.o)\s*$',
                         re.M)
+
+
+UNAVAILABLE = os.path.join(CONFIG_DIR, 'distro-unavailable.txt')
+
+
+def unavailable(path=UNAVAILABLE):
+    """{arch: reason}: the architectures whose Debian configuration the
+    mirror is known not to serve ("<arch> <reason>" lines, # comments)."""
+    found = {}
+    for line in read_text(path).splitlines():
+        line = line.strip()
+        if line and not line.startswith('#'):
+            arch, _, reason = line.partition(' ')
+            if arch not in CONFIGS or not reason.strip():
+                raise Failure('%s: "%s" names no architecture of %s and a '
+                              'reason' % (path, line, ', '.join(CONFIGS)))
+            found[arch] = reason.strip()
+    return found
 
 
 def top_objects(makefile, config):
@@ -94,6 +119,12 @@ def debian_config(arch):
         return f.read()
 
 
+# The upstream configuration built in place of Debian's where
+# configs/distro-unavailable.txt lists the architecture: for armhf, the
+# ARMv7 multiplatform defconfig, which like Debian's armmp builds Exynos,
+# Rockchip and most GEM DMA drivers as modules.
+STANDIN = {'arm64': 'defconfig', 'arm': 'multi_v7_defconfig'}
+
 # Only packaging needs these: debug information (compile time and disk;
 # no warning depends on it), BTF, and Debian's signing keys.
 OFF = ('CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'CONFIG_DEBUG_INFO_DWARF4',
@@ -128,14 +159,18 @@ def settings(text):
             for ln in text.splitlines() if ln.startswith('CONFIG_')}
 
 
-def prepare(arch, text):
-    """The build tree of arch's Debian configuration, configured once."""
-    out = os.path.join(kbuild.BUILD, '%s-debian' % arch)
+def prepare(arch, text, name):
+    """The build tree of one configuration of arch, configured once at the
+    base.  Its fragment is the whole configuration, so that after a
+    checkout that changes a Kconfig file (check_build.sync) every value the
+    configuration sets is set again before olddefconfig."""
+    out = os.path.join(kbuild.BUILD, '%s-%s' % (arch, name))
     tree = build_tree.BuildTree(arch, out)
-    mark = os.path.join(out, 'debian.config')
+    mark = os.path.join(out, 'distro.config')
     if os.path.exists(mark) and read_text(mark) == text:
         return tree
     os.makedirs(out, exist_ok=True)
+    write_atomic(os.path.join(out, 'fragment.config'), adapt(text))
     write_atomic(os.path.join(out, '.config'), adapt(text))
     kbuild.make(arch, checktree.TREE, out, *tree.options, 'olddefconfig')
     want, have = settings(text), settings(
@@ -143,11 +178,21 @@ def prepare(arch, text):
     lost = sorted(k for k, v in want.items() if k.startswith(KEPT) and
                   not k.startswith(LOST_OK) and have.get(k) != v)
     if lost:
-        raise Failure('%s\'s %s lost options in olddefconfig at the base: '
-                      '%s' % (PACKAGE, CONFIGS[arch], ', '.join(lost[:20])))
+        raise Failure('the %s configuration of %s lost options in '
+                      'olddefconfig at the base: %s' % (
+                          name, arch, ', '.join(lost[:20])))
     write_atomic(os.path.join(out, '.synced-at'), 'base')
     write_atomic(mark, text)
     return tree
+
+
+def standin_config(arch):
+    """STANDIN[arch] as the base's Kconfig expands it, as text."""
+    out = os.path.join(kbuild.BUILD, '%s-%s-defconfig' % (arch,
+                                                          STANDIN[arch]))
+    os.makedirs(out, exist_ok=True)
+    kbuild.make(arch, checktree.TREE, out, STANDIN[arch])
+    return read_text(os.path.join(out, '.config'))
 
 
 def points():
@@ -174,17 +219,38 @@ def distro(ctx):
         dirs = DIRS + gem_dma_dirs(['base', 'HEAD'])
         say('    directories: %s, and the composite objects of %sMakefile'
             % (' '.join(dirs), DRM))
+        gaps = unavailable()
         for arch in CONFIGS:
-            text = debian_config(arch)
+            name = 'debian'
             checktree.switch('base')
-            tree = prepare(arch, text)
-            common = [arch, 'debian', hashlib.sha256(text.encode())
+            try:
+                text = debian_config(arch)
+            except InfraFailure as e:
+                if arch not in gaps:
+                    raise
+                name = STANDIN[arch]
+                say('    %s: DEBIAN\'S CONFIGURATION NOT BUILT: %s (listed '
+                    'in configs/%s); the mirror said: %s' % (
+                        arch, gaps[arch], os.path.basename(UNAVAILABLE),
+                        str(e).splitlines()[0]))
+                say('    %s: built instead with the upstream %s, which is '
+                    'not Debian\'s' % (arch, name))
+                text = standin_config(arch)
+            else:
+                if arch in gaps:
+                    problems.append('%s: the mirror now serves %s; remove '
+                                    'its line from configs/%s' % (
+                                        arch, PACKAGE,
+                                        os.path.basename(UNAVAILABLE)))
+            tree = prepare(arch, text, name)
+            common = [arch, name, hashlib.sha256(text.encode())
                       .hexdigest(), kbuild.compiler(arch),
                       hashlib.sha256(code.encode()).hexdigest()]
             verdicts = store.Store(None, os.path.join(tree.out,
                                                       '.verdicts.json'))
-            problems += ['%s: %s' % (arch, p) for p in
-                         judge(tree, at, common + dirs, verdicts, dirs)]
+            who = '%s (%s)' % (arch, name)
+            problems += ['%s: %s' % (who, p) for p in
+                         judge(tree, at, common + dirs, verdicts, dirs, who)]
     return problems
 
 
@@ -212,7 +278,7 @@ def missing_exports(tree, dirs, top_modules):
     return missing
 
 
-def judge(tree, at, common, verdicts, dirs):
+def judge(tree, at, common, verdicts, dirs, who):
     base_found = None
     problems = []
     for label, rev in at:
@@ -220,7 +286,7 @@ def judge(tree, at, common, verdicts, dirs):
         verdict = verdicts.get(k)
         if verdict is not None and (label != 'base' or 'findings' in verdict):
             say('    %s %s: unchanged since the last run: %d objects, %d '
-                'new findings' % (tree.arch, label, verdict['objects'],
+                'new findings' % (who, label, verdict['objects'],
                                   len(verdict['new'])))
             if label == 'base':
                 base_found = {o: set(v) for o, v in
@@ -232,7 +298,7 @@ def judge(tree, at, common, verdicts, dirs):
         config = settings(read_text(os.path.join(tree.out, '.config')))
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        log = tree.make('debian-%s' % rev[:12], *(dirs + [o for o, _ in
+        log = tree.make(rev[:12], *(dirs + [o for o, _ in
                                                          tops]))
         built = tree.objects()
         found = check_build.merge(tree.findings(built), log)
@@ -254,7 +320,7 @@ def judge(tree, at, common, verdicts, dirs):
             verdict = {'objects': len(built), 'new': new}
         verdicts.put(k, verdict)
         say('    %s %s: %d objects, %d findings, %d new (%.0f s)' % (
-            tree.arch, label, len(built),
+            who, label, len(built),
             sum(len(v) for v in found.values()), len(new),
             time.monotonic() - t0))
         if not built:
