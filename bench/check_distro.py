@@ -207,6 +207,32 @@ def points():
     return found
 
 
+def configuration(arch, gaps, fetch=None, standin=None):
+    """(name, text, problems): Debian's configuration of arch; where the
+    mirror refuses it and gaps lists arch, STANDIN's in its place (said
+    aloud); where gaps lists arch but the mirror serves it, a problem."""
+    fetch = fetch or debian_config
+    standin = standin or standin_config
+    try:
+        text = fetch(arch)
+    except InfraFailure as e:
+        if arch not in gaps:
+            raise
+        say('    %s: DEBIAN\'S CONFIGURATION NOT BUILT: %s (listed in '
+            'configs/%s); the mirror said: %s' % (
+                arch, gaps[arch], os.path.basename(UNAVAILABLE),
+                str(e).splitlines()[0]))
+        say('    %s: built instead with the upstream %s, which is not '
+            'Debian\'s' % (arch, STANDIN[arch]))
+        return STANDIN[arch], standin(arch), []
+    stale = []
+    if arch in gaps:
+        stale.append('%s: the mirror now serves %s; remove its line from '
+                     'configs/%s' % (arch, PACKAGE,
+                                     os.path.basename(UNAVAILABLE)))
+    return 'debian', text, stale
+
+
 def distro(ctx):
     problems = []
     code = ''.join(open(p, encoding='utf-8').read() for p in
@@ -221,27 +247,9 @@ def distro(ctx):
             % (' '.join(dirs), DRM))
         gaps = unavailable()
         for arch in CONFIGS:
-            name = 'debian'
             checktree.switch('base')
-            try:
-                text = debian_config(arch)
-            except InfraFailure as e:
-                if arch not in gaps:
-                    raise
-                name = STANDIN[arch]
-                say('    %s: DEBIAN\'S CONFIGURATION NOT BUILT: %s (listed '
-                    'in configs/%s); the mirror said: %s' % (
-                        arch, gaps[arch], os.path.basename(UNAVAILABLE),
-                        str(e).splitlines()[0]))
-                say('    %s: built instead with the upstream %s, which is '
-                    'not Debian\'s' % (arch, name))
-                text = standin_config(arch)
-            else:
-                if arch in gaps:
-                    problems.append('%s: the mirror now serves %s; remove '
-                                    'its line from configs/%s' % (
-                                        arch, PACKAGE,
-                                        os.path.basename(UNAVAILABLE)))
+            name, text, stale = configuration(arch, gaps)
+            problems += stale
             tree = prepare(arch, text, name)
             common = [arch, name, hashlib.sha256(text.encode())
                       .hexdigest(), kbuild.compiler(arch),
