@@ -306,8 +306,7 @@ def judge(tree, at, common, verdicts, dirs, who):
         config = settings(read_text(os.path.join(tree.out, '.config')))
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        log = tree.make(rev[:12], *(dirs + [o for o, _ in
-                                                         tops]))
+        log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))
         built = tree.objects()
         found = check_build.merge(tree.findings(built), log)
         found = {o: set(v) for o, v in found.items() if v}
