@@ -90,6 +90,14 @@ def top_objects(makefile, config):
     return found
 
 
+def built_in(tops):
+    """A problem for each composite object built into the kernel: kbuild
+    has no target for it (its parts go straight into built-in.a), so the
+    check, which builds DRM's composites as targets, would miss it."""
+    return ['%s is built in: the check builds DRM\'s composite objects '
+            'only as modules' % o for o, module in tops if not module]
+
+
 def gem_dma_dirs(revs):
     """The directories under drivers/gpu/drm/ whose Kconfig selects
     DRM_GEM_DMA_HELPER at any of revs."""
@@ -121,8 +129,9 @@ def debian_config(arch):
 
 # The upstream configuration built in place of Debian's where
 # configs/distro-unavailable.txt lists the architecture: for armhf, the
-# ARMv7 multiplatform defconfig, which like Debian's armmp builds Exynos,
-# Rockchip and most GEM DMA drivers as modules.
+# ARMv7 multiplatform defconfig with DRM made a module (standin_config()),
+# which like Debian's armmp builds Exynos, Rockchip and most GEM DMA
+# drivers as modules.
 STANDIN = {'arm64': 'defconfig', 'arm': 'multi_v7_defconfig'}
 
 # Only packaging needs these: debug information (compile time and disk;
@@ -187,12 +196,19 @@ def prepare(arch, text, name):
 
 
 def standin_config(arch):
-    """STANDIN[arch] as the base's Kconfig expands it, as text."""
+    """STANDIN[arch] as the base's Kconfig expands it, with DRM a module as
+    distributions build it (multi_v7_defconfig builds it in, and every
+    driver on it with it), as text."""
     out = os.path.join(kbuild.BUILD, '%s-%s-defconfig' % (arch,
                                                           STANDIN[arch]))
     os.makedirs(out, exist_ok=True)
     kbuild.make(arch, checktree.TREE, out, STANDIN[arch])
-    return read_text(os.path.join(out, '.config'))
+    path = os.path.join(out, '.config')
+    text = read_text(path)
+    write_atomic(path, re.sub(r'^CONFIG_DRM=y$', 'CONFIG_DRM=m', text,
+                              flags=re.M))
+    kbuild.make(arch, checktree.TREE, out, 'olddefconfig')
+    return read_text(path)
 
 
 def points():
@@ -306,6 +322,9 @@ def judge(tree, at, common, verdicts, dirs, who):
         config = settings(read_text(os.path.join(tree.out, '.config')))
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
+        inside = built_in(tops)
+        if inside:
+            return problems + ['%s: %s' % (label, p) for p in inside]
         log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))
         built = tree.objects()
         found = check_build.merge(tree.findings(built), log)

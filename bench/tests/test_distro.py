@@ -29,6 +29,14 @@ class TopObjects(unittest.TestCase):
         self.assertEqual(check_distro.top_objects(MAKEFILE, {}), [])
 
 
+class BuiltIn(unittest.TestCase):
+    def test_only_built_in_ones_named(self):
+        problems = check_distro.built_in([('drivers/gpu/drm/drm.o', False),
+                                          ('drivers/gpu/drm/x.o', True)])
+        self.assertEqual(len(problems), 1)
+        self.assertIn('drm.o is built in', problems[0])
+
+
 class Unavailable(unittest.TestCase):
     def read(self, text):
         with tempfile.NamedTemporaryFile('w', suffix='.txt',
