@@ -90,12 +90,14 @@ def top_objects(makefile, config):
     return found
 
 
-def built_in(tops):
-    """A problem for each composite object built into the kernel: kbuild
-    has no target for it (its parts go straight into built-in.a), so the
-    check, which builds DRM's composites as targets, would miss it."""
+def built_in(tops, sources):
+    """A problem for each composite object (one made of other objects, with
+    no source file of its own name among sources) built into the kernel:
+    kbuild has no target for it, its parts go straight into built-in.a, so
+    the check, which builds DRM's objects as targets, would miss it."""
     return ['%s is built in: the check builds DRM\'s composite objects '
-            'only as modules' % o for o, module in tops if not module]
+            'only as modules' % o for o, module in tops
+            if not module and o[:-2] + '.c' not in sources]
 
 
 def gem_dma_dirs(revs):
@@ -322,7 +324,8 @@ def judge(tree, at, common, verdicts, dirs, who):
         config = settings(read_text(os.path.join(tree.out, '.config')))
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        inside = built_in(tops)
+        inside = built_in(tops, {DRM + n for n in os.listdir(
+            os.path.join(checktree.TREE, DRM))})
         if inside:
             return problems + ['%s: %s' % (label, p) for p in inside]
         log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))

@@ -30,9 +30,12 @@ class TopObjects(unittest.TestCase):
 
 
 class BuiltIn(unittest.TestCase):
-    def test_only_built_in_ones_named(self):
-        problems = check_distro.built_in([('drivers/gpu/drm/drm.o', False),
-                                          ('drivers/gpu/drm/x.o', True)])
+    def test_only_built_in_composites_named(self):
+        problems = check_distro.built_in(
+            [('drivers/gpu/drm/drm.o', False),
+             ('drivers/gpu/drm/x.o', True),
+             ('drivers/gpu/drm/drm_mipi_dsi.o', False)],
+            {'drivers/gpu/drm/drm_mipi_dsi.c'})
         self.assertEqual(len(problems), 1)
         self.assertIn('drm.o is built in', problems[0])
 
