@@ -3,29 +3,46 @@
 
 Distribution kernels build every GEM DMA driver, Exynos and Rockchip as
 modules, with configurations no fragment of configs/ resembles.  This
-check takes Debian's configurations for the base's version (the
-linux-config-7.3 package of the base's suite: arm64's "arm64" and armhf's
-"armmp"), and builds with each, at the base and at the last patch of every
-set, what the series touches as the configuration sets it: kernel/dma,
-drivers/iommu, DRM's own composite objects (the core with the dumb-buffer
-ioctl and drm_client, the GEM DMA helpers), the in-kernel clients, and
-every driver directory whose Kconfig selects the GEM DMA helpers, with
-W=1.  It fails on a finding an object did not have at the base, on a
-build error, and on a module there that uses a symbol no one exports
-(modpost's check, made with nm as the build checks do).
-Sparse runs in the CI tier's build checks, not here.
+check takes Debian's configurations of the base's package version (the
+linux-config-7.3 package of base.conf's suite and version: arm64's
+"arm64" and armhf's "armmp"), and builds with each, at the base and at
+the last patch of every set, what the series touches as the configuration
+sets it: the directories the series changes outside DRM (kernel/dma,
+drivers/iommu, arch/arm/mm on arm), the objects of DRM's own Makefile
+(drm.o with the dumb-buffer ioctl and drm_client, drm_dma_helper.o with
+the GEM DMA helpers), the in-kernel clients, and every driver directory
+whose Kconfig selects the GEM DMA helpers at one of those points (a
+directory whose driver the configuration leaves out builds nothing), with
+W=1.
 
-An architecture whose configuration the mirror does not serve is a
+What a point built is read from kbuild's own lists (each directory's
+built-in.a, modules.order and each module's .mod), not from the build
+tree, which also holds the objects of other points.  The check fails on:
+a finding (compiler or W=1) that an object did not have at the base; a
+build error; an option of KEPT whose value changed since the base after a
+patch's Kconfig, or one of REQUIRED_OPTIONS unset; an object of
+REQUIRED_OBJECTS not built (so that losing the code the series changes
+cannot pass by building nothing); a DRM composite object built in (kbuild
+has no target for it); and a module that uses a symbol which the code
+built here defines but does not export, or which the base's build
+defined and the point's does not (modpost's "undefined!", as far as
+symbols of the code built here go; nm, without linking vmlinux).  Sparse
+runs in the CI tier's build checks, not here.
+
+An architecture whose configuration the mirror does not have is a
 failure, unless configs/distro-unavailable.txt lists it with the reason.
-A listed one is tried at every run; when the mirror still refuses, the
-output says that Debian's configuration was not built, and the upstream
+A listed one is tried at every run; when the mirror answers that it does
+not have the package (404, or no such package or version: any other
+failure, the network's or a changed package's, is raised), the output
+says that Debian's configuration was not built, and the upstream
 configuration of STANDIN is built in its place (for armhf the ARMv7
-multiplatform defconfig, which builds Exynos and Rockchip as modules as
-armmp does); when the mirror serves it again, the check fails until the
-line goes.
+multiplatform defconfig with DRM a module, which builds Exynos and
+Rockchip as modules as armmp does); when the mirror serves it again, the
+check fails until the line goes.
 
-A step's verdict is kept by the trees' content, the configuration and the
-compiler, so a warm run builds nothing.
+A step's verdict is kept by the trees' content (and the base's, for a
+later point), the configuration, the compiler and the code of this check
+and of the build checks it uses, so a warm run builds nothing.
 """
 
 import hashlib
@@ -42,19 +59,16 @@ import kbuild
 import sets
 import verdicts as store
 from common import (CONFIGS as CONFIG_DIR, Failure, InfraFailure, git,
-                    read_conf, read_text, say, write_atomic)
+                    read_conf, read_text, run, say, write_atomic)
 
 PACKAGE = 'linux-config-7.3'
 CONFIGS = {'arm64': 'config.arm64_none_arm64.xz',
            'arm': 'config.armhf_none_armmp.xz'}
-# What the series touches, as the configuration sets it: the DMA layer,
-# the IOMMU drivers, the DRM core's own objects (drm.o with the dumb-buffer
-# ioctl and drm_client, drm_dma_helper.o with the GEM DMA helpers, and the
-# other composite objects of drivers/gpu/drm/Makefile), the in-kernel
-# clients, and every driver directory whose Kconfig selects the GEM DMA
-# helpers at the base or at the last patch (Exynos and Rockchip among
-# them).  Not drivers/gpu/drm whole: amdgpu, nouveau, radeon, xe and msm,
-# which use no GEM DMA helper, are most of its compile time.
+# Built at every point besides changed_dirs(), the objects of DRM's
+# Makefile (top_objects()) and the driver directories that select the GEM
+# DMA helpers (gem_dma_dirs(): Rockchip, and Exynos once the series makes
+# it select them).  Not drivers/gpu/drm whole: amdgpu, nouveau, radeon, xe
+# and msm, which use no GEM DMA helper, are most of its compile time.
 DIRS = ['kernel/dma/', 'drivers/iommu/', 'drivers/gpu/drm/clients/']
 DRM = 'drivers/gpu/drm/'
 TOP_OBJECT = re.compile(r'^obj-\$\((CONFIG_[A-Z0-9_]+)\)\s*\+=\s*([\w-]+\.o)\s*$',
@@ -102,25 +116,34 @@ def built_in(tops, sources):
 
 def gem_dma_dirs(revs):
     """The directories under drivers/gpu/drm/ whose Kconfig selects
-    DRM_GEM_DMA_HELPER at any of revs."""
+    DRM_GEM_DMA_HELPER at any of revs (DRM's own Kconfig files, whose
+    selects are for the helpers and the KUnit tests, left out)."""
     found = set()
     for rev in revs:
-        out = git(checktree.TREE, 'grep', '-l', '-E',
-                  r'^\s*select\s+DRM_GEM_DMA_HELPER\b', rev, '--',
-                  DRM + '*Kconfig*')
+        code, out = run(['git', '-C', checktree.TREE, 'grep', '-l', '-E',
+                         r'^\s*select\s+DRM_GEM_DMA_HELPER\b', rev, '--',
+                         DRM + '*Kconfig*'], check=False)
+        if code not in (0, 1):      # 1: nothing matched
+            raise Failure('git grep in %s failed:\n%s' % (checktree.TREE,
+                                                           out))
         for line in out.splitlines():
             path = line.split(':', 1)[1]
             if os.path.dirname(path) + '/' != DRM:
                 found.add(os.path.dirname(path) + '/')
+    if not found:
+        raise Failure('no directory under %s selects DRM_GEM_DMA_HELPER'
+                      % DRM)
     return sorted(found)
 
 
 def debian_config(arch):
-    """Debian's configuration for arch, as text."""
+    """Debian's configuration for arch, as text, from the version of the
+    package that carries the base (base.conf)."""
     debarch = kbuild.ARCHES[arch].debian
-    top = debian.unpacked('%s-%s' % (PACKAGE, debarch),
+    version = read_conf()['version']
+    top = debian.unpacked('%s-%s-%s' % (PACKAGE, version, debarch),
                           debian.apt_for(read_conf()['suite'], debarch),
-                          [PACKAGE])
+                          ['%s=%s' % (PACKAGE, version)])
     path = os.path.join(top, 'usr', 'src', PACKAGE, CONFIGS[arch])
     if not os.path.exists(path):
         raise InfraFailure('%s has no %s: the package changed; see %s' % (
@@ -146,9 +169,37 @@ EMPTY = ('CONFIG_SYSTEM_TRUSTED_KEYS', 'CONFIG_SYSTEM_REVOCATION_KEYS')
 # (CONFIG_RUST needs one): Kconfig drops it, which changes no C object of
 # the series.
 LOST_OK = ('CONFIG_DRM_PANIC_SCREEN_QR_',)
-# What must survive olddefconfig as Debian set it.
-KEPT = ('CONFIG_DRM', 'CONFIG_IOMMU_', 'CONFIG_DMA_', 'CONFIG_ROCKCHIP_IOMMU',
-        'CONFIG_EXYNOS_IOMMU', 'CONFIG_ARM_DMA_USE_IOMMU')
+# What must survive olddefconfig as the configuration set it, at the base
+# and at every point after it: DRM, the DMA layer, the IOMMUs and their
+# drivers, and everything of Rockchip and Exynos.
+KEPT = ('CONFIG_DRM', 'CONFIG_IOMMU_', 'CONFIG_DMA_', 'CONFIG_ROCKCHIP_',
+        'CONFIG_EXYNOS_', 'CONFIG_ARM_DMA_USE_IOMMU', 'CONFIG_ARM_SMMU',
+        'CONFIG_MTK_IOMMU', 'CONFIG_SUN50I_IOMMU', 'CONFIG_APPLE_DART',
+        'CONFIG_CMA')
+# What must be set (y or m) and compiled at every point, per arch: the
+# code the series changes, so that a configuration that lost it (Kconfig
+# at some patch, or a Debian that stopped building it) cannot pass by
+# building nothing.  Debian's arm64 configuration builds no Exynos.
+REQUIRED_OPTIONS = {
+    'arm64': ('CONFIG_DRM', 'CONFIG_DRM_GEM_DMA_HELPER', 'CONFIG_DRM_ROCKCHIP',
+              'CONFIG_ROCKCHIP_VOP', 'CONFIG_ROCKCHIP_VOP2',
+              'CONFIG_ROCKCHIP_IOMMU', 'CONFIG_IOMMU_DMA'),
+    'arm': ('CONFIG_DRM', 'CONFIG_DRM_GEM_DMA_HELPER', 'CONFIG_DRM_ROCKCHIP',
+            'CONFIG_ROCKCHIP_IOMMU', 'CONFIG_DRM_EXYNOS',
+            'CONFIG_DRM_EXYNOS_FIMD', 'CONFIG_EXYNOS_IOMMU',
+            'CONFIG_ARM_DMA_USE_IOMMU'),
+}
+COMMON_OBJECTS = ('drivers/gpu/drm/drm_gem_dma_helper.o',
+                  'drivers/gpu/drm/drm_dumb_buffers.o',
+                  'drivers/gpu/drm/drm_client.o', 'kernel/dma/mapping.o',
+                  'drivers/iommu/rockchip-iommu.o',
+                  'drivers/gpu/drm/rockchip/rockchip_drm_drv.o')
+REQUIRED_OBJECTS = {
+    'arm64': COMMON_OBJECTS + ('drivers/iommu/dma-iommu.o',),
+    'arm': COMMON_OBJECTS + ('drivers/iommu/exynos-iommu.o',
+                             'arch/arm/mm/dma-mapping.o',
+                             'drivers/gpu/drm/exynos/exynos_drm_drv.o'),
+}
 
 
 def adapt(text):
@@ -193,8 +244,23 @@ def prepare(arch, text, name):
                       'olddefconfig at the base: %s' % (
                           name, arch, ', '.join(lost[:20])))
     write_atomic(os.path.join(out, '.synced-at'), 'base')
+    write_atomic(os.path.join(out, 'base.settings'),
+                 read_text(os.path.join(out, '.config')))
     write_atomic(mark, text)
     return tree
+
+
+def config_problems(arch, base, now):
+    """What a point's configuration lost: an option of KEPT whose value
+    differs from the base's, a REQUIRED_OPTIONS one unset."""
+    problems = ['%s is %s, not %s as at the base' % (k, now.get(k, 'unset'),
+                                                      v)
+                for k, v in sorted(base.items())
+                if k.startswith(KEPT) and not k.startswith(LOST_OK) and
+                now.get(k) != v]
+    problems += ['%s is not set' % k for k in REQUIRED_OPTIONS[arch]
+                 if now.get(k) not in ('y', 'm')]
+    return problems
 
 
 def standin_config(arch):
@@ -227,13 +293,15 @@ def points():
 
 def configuration(arch, gaps, fetch=None, standin=None):
     """(name, text, problems): Debian's configuration of arch; where the
-    mirror refuses it and gaps lists arch, STANDIN's in its place (said
-    aloud); where gaps lists arch but the mirror serves it, a problem."""
+    mirror answers that it does not have it (debian.NotServed) and gaps
+    lists arch, STANDIN's in its place (said aloud); where gaps lists arch
+    but the mirror serves it, a problem.  Any other failure (network, a
+    package that changed) is raised."""
     fetch = fetch or debian_config
     standin = standin or standin_config
     try:
         text = fetch(arch)
-    except InfraFailure as e:
+    except debian.NotServed as e:
         if arch not in gaps:
             raise
         say('    %s: DEBIAN\'S CONFIGURATION NOT BUILT: %s (listed in '
@@ -251,108 +319,187 @@ def configuration(arch, gaps, fetch=None, standin=None):
     return 'debian', text, stale
 
 
+def changed_dirs(arch):
+    """The directories of what the series changes outside DRM (whose
+    directories the check picks itself), this arch's and no other's:
+    kernel/dma, drivers/iommu and, on arm, arch/arm/mm."""
+    dirs = set()
+    for path in checktree.changed_files('base', 'HEAD'):
+        top = path.split('/')[0]
+        if '/' not in path or top in ('include', 'tools', 'Documentation',
+                                      'scripts') or path.startswith(DRM):
+            continue
+        if top == 'arch' and path.split('/')[1] != \
+                check_build.SRCARCH[arch]:
+            continue
+        dirs.add(os.path.dirname(path) + '/')
+    return sorted(dirs)
+
+
 def distro(ctx):
     problems = []
-    code = ''.join(open(p, encoding='utf-8').read() for p in
-                   (__file__, build_tree.SOURCE, check_build.__file__))
+    code = ''.join(read_text(p) for p in check_build.CODE + [__file__])
     with checktree.checked_out():
         at = points()
         if len(at) != len(sets.load()) + 1:
             return ['the check tree does not hold every set (%d points)' %
                     len(at)]
-        dirs = DIRS + gem_dma_dirs(['base', 'HEAD'])
-        say('    directories: %s, and the composite objects of %sMakefile'
-            % (' '.join(dirs), DRM))
+        drm_dirs = gem_dma_dirs([rev for _, rev in at])
         gaps = unavailable()
         for arch in CONFIGS:
+            dirs = sorted(set(DIRS + changed_dirs(arch)))
+            dirs = [d for d in dirs if not any(
+                d != o and d.startswith(o) for o in dirs)] + drm_dirs
+            say('    %s directories: %s, and the objects of %sMakefile' % (
+                arch, ' '.join(dirs), DRM))
             checktree.switch('base')
             name, text, stale = configuration(arch, gaps)
             problems += stale
             tree = prepare(arch, text, name)
             common = [arch, name, hashlib.sha256(text.encode())
                       .hexdigest(), kbuild.compiler(arch),
-                      hashlib.sha256(code.encode()).hexdigest()]
+                      hashlib.sha256(code.encode()).hexdigest()] + dirs
             verdicts = store.Store(None, os.path.join(tree.out,
                                                       '.verdicts.json'))
             who = '%s (%s)' % (arch, name)
-            problems += ['%s: %s' % (who, p) for p in
-                         judge(tree, at, common + dirs, verdicts, dirs, who)]
+            try:
+                found = judge(tree, at, common, verdicts, dirs, who)
+            except Failure as e:
+                found = [str(e)]
+            problems += ['%s: %s' % (who, p) for p in found]
     return problems
 
 
-def missing_exports(tree, dirs, top_modules):
-    """tree.unexported(dirs), with DRM's composite modules counted as
-    modules too (they are in drivers/gpu/drm/modules.order, which a build
-    of single objects does not write)."""
-    missing = set(tree.unexported(dirs))
-    if not top_modules:
-        return missing
-    paths = [os.path.join(tree.out, o) for o in top_modules]
-    builtin = [os.path.join(tree.out, d, 'built-in.a') for d in dirs
-               if os.path.exists(os.path.join(tree.out, d, 'built-in.a'))]
-    orders = [os.path.join(tree.out, d, 'modules.order') for d in dirs]
-    modules = paths + [os.path.join(tree.out, ln.strip()) for o in orders
-                       if os.path.exists(o) for ln in open(o, encoding='utf-8')
-                       if ln.strip()]
-    everywhere = tree.symbols(builtin + modules, True)
+def archive_members(out, archive):
+    """The objects of a (thin) built-in.a of the build tree out, as paths
+    in it (ar prints them as kbuild stored them, or absolute)."""
+    if not os.path.exists(os.path.join(out, archive)):
+        return set()
+    _, text = run(['ar', 't', archive], cwd=out)
+    return {os.path.relpath(os.path.normpath(os.path.join(out, m)), out)
+            for m in (ln.strip() for ln in text.splitlines()) if m}
+
+
+def module_parts(out, module):
+    """The objects a module (drivers/.../x.o) is linked from, from kbuild's
+    x.mod beside it."""
+    mod = os.path.join(out, module[:-2] + '.mod')
+    if not os.path.exists(mod):
+        raise Failure('%s has no %s: kbuild did not link it' % (
+            module, os.path.relpath(mod, out)))
+    return set(read_text(mod).split())
+
+
+def point_layout(out, dirs, tops):
+    """(objects, modules, built_in): what this point's make put together,
+    as kbuild itself lists it (built-in.a members, modules.order and each
+    module's .mod): not every object the build tree holds, which includes
+    those of other points."""
+    modules, built_in = [], []
+    for d in dirs:
+        order = os.path.join(out, d, 'modules.order')
+        if os.path.exists(order):
+            modules += [ln.strip() for ln in read_text(order).splitlines()
+                        if ln.strip()]
+        if os.path.exists(os.path.join(out, d, 'built-in.a')):
+            built_in.append(d + 'built-in.a')
+    for obj, module in tops:
+        (modules if module else built_in).append(obj)
+    objects = set()
+    for m in modules:
+        objects |= module_parts(out, m)
+    for b in built_in:
+        objects |= archive_members(out, b) if b.endswith('.a') else {b}
+    return objects, modules, built_in
+
+
+def unresolved(tree, modules, built_in):
+    """(module, symbol, exported): each symbol a module leaves undefined,
+    for which: defined by the code built here, and whether exported."""
+    def paths(names):
+        return [os.path.join(tree.out, n) for n in names]
+    everywhere = tree.symbols(paths(built_in + modules), True)
+    if modules and not everywhere:
+        raise InfraFailure('nm found no symbol in %d modules' % len(modules))
     exported = {x[len('__export_symbol_'):] for x in everywhere
                 if x.startswith('__export_symbol_')}
+    found = []
     for mod in modules:
-        for sym in tree.symbols([mod], False):
-            if sym in everywhere and sym not in exported:
-                missing.add((os.path.relpath(mod, tree.out), sym))
-    return missing
+        for sym in tree.symbols(paths([mod]), False):
+            found.append((mod, sym, sym in everywhere, sym in exported))
+    return found, everywhere
+
+
+def export_problems(undefined, base_defined):
+    """A module uses a symbol that code built here defines and nobody
+    exports (modpost's "not exported"), or one that the base's build
+    defined and this point's does not (modpost's "undefined!")."""
+    problems = []
+    for mod, sym, defined, exported in undefined:
+        if defined and not exported:
+            problems.append('%s uses %s, which is defined here but not '
+                            'exported' % (mod, sym))
+        elif not defined and sym in base_defined:
+            problems.append('%s uses %s, which the base\'s build defined '
+                            'and this one does not' % (mod, sym))
+    return sorted(set(problems))
+
+
+def missing_objects(arch, objects):
+    return ['%s was not built' % o for o in REQUIRED_OBJECTS[arch]
+            if o not in objects]
 
 
 def judge(tree, at, common, verdicts, dirs, who):
-    base_found = None
+    base = None
     problems = []
     for label, rev in at:
-        k = store.key(common, checktree.tree_id(rev))
+        key_parts = common if label == 'base' else \
+            common + [checktree.tree_id('base')]
+        k = store.key(key_parts, checktree.tree_id(rev))
         verdict = verdicts.get(k)
-        if verdict is not None and (label != 'base' or 'findings' in verdict):
+        if verdict is not None and (label != 'base' or 'defined' in verdict):
             say('    %s %s: unchanged since the last run: %d objects, %d '
-                'new findings' % (who, label, verdict['objects'],
-                                  len(verdict['new'])))
+                'problems' % (who, label, verdict['objects'],
+                              len(verdict['new'])))
             if label == 'base':
-                base_found = {o: set(v) for o, v in
-                              verdict['findings'].items()}
+                base = verdict
             problems += ['%s: %s' % (label, p) for p in verdict['new']]
             continue
         t0 = time.monotonic()
         check_build.sync(tree, rev)
         config = settings(read_text(os.path.join(tree.out, '.config')))
+        new = config_problems(tree.arch, settings(read_text(os.path.join(
+            tree.out, 'base.settings'))), config)
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        inside = built_in(tops, {DRM + n for n in os.listdir(
+        new += built_in(tops, {DRM + n for n in os.listdir(
             os.path.join(checktree.TREE, DRM))})
-        if inside:
-            return problems + ['%s: %s' % (label, p) for p in inside]
+        if new:
+            return problems + ['%s: %s' % (label, p) for p in new]
         log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))
-        built = tree.objects()
-        found = check_build.merge(tree.findings(built), log)
-        found = {o: set(v) for o, v in found.items() if v}
-        unexported = sorted(missing_exports(
-            tree, dirs, [o for o, module in tops if module]))
+        objects, modules, inside = point_layout(tree.out, dirs, tops)
+        found = check_build.merge(tree.findings(objects), log)
+        found = {o: sorted(v) for o, v in found.items() if v}
+        undefined, defined = unresolved(tree, modules, inside)
+        new = missing_objects(tree.arch, objects)
         if label == 'base':
-            base_found = found
-            new = ['%s uses %s, which is not exported (at the base)' % m
-                   for m in unexported]
-            verdict = {'objects': len(built), 'new': new,
-                       'findings': {o: sorted(v) for o, v in found.items()}}
+            new += export_problems(undefined, set())
+            verdict = {'objects': len(objects), 'new': new,
+                       'findings': found, 'defined': sorted(defined)}
+            base = verdict
         else:
-            new = sorted('%s: %s' % (o or 'build', line)
-                         for o, lines in found.items()
-                         for line in lines - base_found.get(o, set()))
-            new += ['%s uses %s, which is not exported' % m
-                    for m in unexported]
-            verdict = {'objects': len(built), 'new': new}
+            old = {o: set(v) for o, v in base['findings'].items()}
+            new += sorted('%s: %s' % (o or 'build', line)
+                          for o, lines in found.items()
+                          for line in lines if line not in old.get(o, ()))
+            new += export_problems(undefined, set(base['defined']))
+            verdict = {'objects': len(objects), 'new': new}
         verdicts.put(k, verdict)
-        say('    %s %s: %d objects, %d findings, %d new (%.0f s)' % (
-            who, label, len(built),
-            sum(len(v) for v in found.values()), len(new),
-            time.monotonic() - t0))
-        if not built:
-            problems.append('%s: built no object' % label)
+        say('    %s %s: %d objects in %d modules and %d built-in, %d '
+            'findings, %d problems (%.0f s)' % (
+                who, label, len(objects), len(modules), len(inside),
+                sum(len(v) for v in found.values()), len(new),
+                time.monotonic() - t0))
         problems += ['%s: %s' % (label, p) for p in new]
     return problems

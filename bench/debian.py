@@ -16,8 +16,17 @@ import shutil
 from common import CACHE, InfraFailure, run, say
 
 KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
+# apt's words for a package the mirror answered but does not have.
+REFUSED = re.compile(r"\b404\s+Not Found|Unable to locate package|"
+                     r"has no installation candidate|"
+                     r"Version '[^']*' for '[^']*' was not found")
 APT = os.path.join(CACHE, 'apt')
 UNPACKED = os.path.join(CACHE, 'debian')
+
+
+class NotServed(InfraFailure):
+    """The mirror answered, and does not have the package (apt said 404,
+    or knows no such package or version)."""
 
 
 def machine_mirror():
@@ -152,10 +161,11 @@ class Apt:
         code, out = run(['apt-get', 'download'] + list(packages), cwd=dest,
                         env=self.env, check=False)
         if code:
-            raise InfraFailure('apt-get download of %s from %s failed: '
-                               'network, or a package left the archive?\n%s'
-                               % (' '.join(packages), self.what(),
-                                  (out or '')[-800:]))
+            kind = NotServed if REFUSED.search(out or '') else InfraFailure
+            raise kind('apt-get download of %s from %s failed: network, or '
+                       'a package left the archive?\n%s' % (
+                           ' '.join(packages), self.what(),
+                           (out or '')[-800:]))
         return sorted(glob.glob(os.path.join(dest, '*.deb')))
 
 
