@@ -473,16 +473,19 @@ def judge(tree, at, common, verdicts, dirs, who):
             tree.out, 'base.settings'))), config)
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        new += built_in(tops, {DRM + n for n in os.listdir(
+        inside = built_in(tops, {DRM + n for n in os.listdir(
             os.path.join(checktree.TREE, DRM))})
-        if new:
-            return problems + ['%s: %s' % (label, p) for p in new]
+        if inside:
+            problems += ['%s: %s' % (label, p) for p in new + inside]
+            if label == 'base':
+                return problems     # nothing to judge the points against
+            continue
         log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))
         objects, modules, inside = point_layout(tree.out, dirs, tops)
         found = check_build.merge(tree.findings(objects), log)
         found = {o: sorted(v) for o, v in found.items() if v}
         undefined, defined = unresolved(tree, modules, inside)
-        new = missing_objects(tree.arch, objects)
+        new += missing_objects(tree.arch, objects)
         if label == 'base':
             new += export_problems(undefined, set())
             verdict = {'objects': len(objects), 'new': new,
