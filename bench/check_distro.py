@@ -229,7 +229,8 @@ def prepare(arch, text, name):
     out = os.path.join(kbuild.BUILD, '%s-%s' % (arch, name))
     tree = build_tree.BuildTree(arch, out)
     mark = os.path.join(out, 'distro.config')
-    if os.path.exists(mark) and read_text(mark) == text:
+    if os.path.exists(mark) and read_text(mark) == text and \
+            os.path.exists(os.path.join(out, 'base.settings')):
         return tree
     os.makedirs(out, exist_ok=True)
     write_atomic(os.path.join(out, 'fragment.config'), adapt(text))
