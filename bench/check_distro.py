@@ -391,7 +391,7 @@ def module_parts(out, module):
     return set(read_text(mod).split())
 
 
-def point_layout(out, dirs, tops):
+def point_layout(out, dirs, tops, sources=frozenset()):
     """(objects, modules, built_in): what this point's make put together,
     as kbuild itself lists it (built-in.a members, modules.order and each
     module's .mod): not every object the build tree holds, which includes
@@ -404,11 +404,14 @@ def point_layout(out, dirs, tops):
                         if ln.strip()]
         if os.path.exists(os.path.join(out, d, 'built-in.a')):
             built_in.append(d + 'built-in.a')
+    single = set()
     for obj, module in tops:
         (modules if module else built_in).append(obj)
+        if obj[:-2] + '.c' in sources:
+            single.add(obj)     # a target of its own: no .mod is written
     objects = set()
     for m in modules:
-        objects |= module_parts(out, m)
+        objects |= {m} if m in single else module_parts(out, m)
     for b in built_in:
         objects |= archive_members(out, b) if b.endswith('.a') else {b}
     return objects, modules, built_in
@@ -474,15 +477,17 @@ def judge(tree, at, common, verdicts, dirs, who):
             tree.out, 'base.settings'))), config)
         tops = top_objects(read_text(os.path.join(checktree.TREE, DRM,
                                                   'Makefile')), config)
-        inside = built_in(tops, {DRM + n for n in os.listdir(
-            os.path.join(checktree.TREE, DRM))})
+        sources = {DRM + n for n in os.listdir(os.path.join(checktree.TREE,
+                                                            DRM))}
+        inside = built_in(tops, sources)
         if inside:
             problems += ['%s: %s' % (label, p) for p in new + inside]
             if label == 'base':
                 return problems     # nothing to judge the points against
             continue
         log = tree.make(rev[:12], *(dirs + [o for o, _ in tops]))
-        objects, modules, inside = point_layout(tree.out, dirs, tops)
+        objects, modules, inside = point_layout(tree.out, dirs, tops,
+                                                sources)
         found = check_build.merge(tree.findings(objects), log)
         found = {o: sorted(v) for o, v in found.items() if v}
         undefined, defined = unresolved(tree, modules, inside)

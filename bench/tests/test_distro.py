@@ -182,10 +182,11 @@ class Layout(unittest.TestCase):
         with open(os.path.join(out, 'top.mod'), 'w') as f:
             f.write('x/t1.o\n')
         objects, modules, inside = check_distro.point_layout(
-            out, ['d/'], [('top.o', True), ('single.o', False)])
+            out, ['d/'], [('top.o', True), ('single.o', False),
+                          ('alone.o', True)], {'alone.c'})
         self.assertEqual(objects, {'d/a.o', 'd/m1.o', 'd/b.o', 'x/t1.o',
-                                   'single.o'})
-        self.assertEqual(modules, ['d/m.o', 'top.o'])
+                                   'single.o', 'alone.o'})
+        self.assertEqual(modules, ['d/m.o', 'top.o', 'alone.o'])
         self.assertEqual(inside, ['d/built-in.a', 'single.o'])
 
     def test_module_without_mod_file(self):
