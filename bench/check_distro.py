@@ -330,6 +330,8 @@ def changed_dirs(arch):
         if '/' not in path or top in ('include', 'tools', 'Documentation',
                                       'scripts') or path.startswith(DRM):
             continue
+        if not path.endswith(('.c', '.h', '.S', 'Makefile')):
+            continue    # Kconfig: the configuration, not code to build
         if top == 'arch' and path.split('/')[1] != \
                 check_build.SRCARCH[arch]:
             continue
