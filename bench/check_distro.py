@@ -320,12 +320,12 @@ def configuration(arch, gaps, fetch=None, standin=None):
     return 'debian', text, stale
 
 
-def changed_dirs(arch):
+def changed_dirs(arch, tip):
     """The directories of what the series changes outside DRM (whose
     directories the check picks itself), this arch's and no other's:
     kernel/dma, drivers/iommu and, on arm, arch/arm/mm."""
     dirs = set()
-    for path in checktree.changed_files('base', 'HEAD'):
+    for path in checktree.changed_files('base', tip):
         top = path.split('/')[0]
         if '/' not in path or top in ('include', 'tools', 'Documentation',
                                       'scripts') or path.startswith(DRM):
@@ -350,7 +350,8 @@ def distro(ctx):
         drm_dirs = gem_dma_dirs([rev for _, rev in at])
         gaps = unavailable()
         for arch in CONFIGS:
-            dirs = sorted(set(DIRS + changed_dirs(arch)))
+            # at[-1], not HEAD: the loop moves the check tree
+            dirs = sorted(set(DIRS + changed_dirs(arch, at[-1][1])))
             dirs = [d for d in dirs if not any(
                 d != o and d.startswith(o) for o in dirs)] + drm_dirs
             say('    %s directories: %s, and the objects of %sMakefile' % (
