@@ -236,14 +236,12 @@ def prepare(arch, text, name):
     write_atomic(os.path.join(out, 'fragment.config'), adapt(text))
     write_atomic(os.path.join(out, '.config'), adapt(text))
     kbuild.make(arch, checktree.TREE, out, *tree.options, 'olddefconfig')
-    want, have = settings(text), settings(
-        read_text(os.path.join(out, '.config')))
-    lost = sorted(k for k, v in want.items() if k.startswith(KEPT) and
-                  not k.startswith(LOST_OK) and have.get(k) != v)
+    lost = lost_options(settings(text), settings(
+        read_text(os.path.join(out, '.config'))))
     if lost:
         raise Failure('the %s configuration of %s lost options in '
                       'olddefconfig at the base: %s' % (
-                          name, arch, ', '.join(lost[:20])))
+                          name, arch, '; '.join(lost[:20])))
     write_atomic(os.path.join(out, '.synced-at'), 'base')
     write_atomic(os.path.join(out, 'base.settings'),
                  read_text(os.path.join(out, '.config')))
@@ -251,14 +249,18 @@ def prepare(arch, text, name):
     return tree
 
 
+def lost_options(want, have):
+    """The options of KEPT that have another value in have than in want."""
+    return ['%s is %s, not %s' % (k, have.get(k, 'unset'), v)
+            for k, v in sorted(want.items())
+            if k.startswith(KEPT) and not k.startswith(LOST_OK) and
+            have.get(k) != v]
+
+
 def config_problems(arch, base, now):
     """What a point's configuration lost: an option of KEPT whose value
     differs from the base's, a REQUIRED_OPTIONS one unset."""
-    problems = ['%s is %s, not %s as at the base' % (k, now.get(k, 'unset'),
-                                                      v)
-                for k, v in sorted(base.items())
-                if k.startswith(KEPT) and not k.startswith(LOST_OK) and
-                now.get(k) != v]
+    problems = [p + ' as at the base' for p in lost_options(base, now)]
     problems += ['%s is not set' % k for k in REQUIRED_OPTIONS[arch]
                  if now.get(k) not in ('y', 'm')]
     return problems
@@ -395,37 +397,42 @@ def module_parts(out, module):
 
 
 def point_layout(out, dirs, tops, sources=frozenset()):
-    """(objects, modules, built_in): what this point's make put together,
+    """(objects, modules, inside): what this point's make put together,
     as kbuild itself lists it (built-in.a members, modules.order and each
     module's .mod): not every object the build tree holds, which includes
     those of other points."""
-    modules, built_in = [], []
+    modules, inside = [], []
     for d in dirs:
         order = os.path.join(out, d, 'modules.order')
         if os.path.exists(order):
             modules += [ln.strip() for ln in read_text(order).splitlines()
                         if ln.strip()]
         if os.path.exists(os.path.join(out, d, 'built-in.a')):
-            built_in.append(d + 'built-in.a')
+            inside.append(d + 'built-in.a')
     single = set()
     for obj, module in tops:
-        (modules if module else built_in).append(obj)
+        (modules if module else inside).append(obj)
         if obj[:-2] + '.c' in sources:
             single.add(obj)     # a target of its own: no .mod is written
     objects = set()
     for m in modules:
         objects |= {m} if m in single else module_parts(out, m)
-    for b in built_in:
+    # A directory's modules.order also lists its subdirectories' modules
+    # (drivers/gpu/drm/arm/ and arm/display/ are both targets).
+    modules = list(dict.fromkeys(modules))
+    for b in inside:
         objects |= archive_members(out, b) if b.endswith('.a') else {b}
-    return objects, modules, built_in
+    return objects, modules, inside
 
 
-def unresolved(tree, modules, built_in):
-    """(module, symbol, exported): each symbol a module leaves undefined,
-    for which: defined by the code built here, and whether exported."""
+def unresolved(tree, modules, inside):
+    """([(module, symbol, defined here, exported)], defined here): each
+    symbol a module leaves undefined, whether the code built here (the
+    modules and the built-in archives and objects inside) defines it, and
+    whether it exports it; and every symbol that code defines."""
     def paths(names):
         return [os.path.join(tree.out, n) for n in names]
-    everywhere = tree.symbols(paths(built_in + modules), True)
+    everywhere = tree.symbols(paths(inside + modules), True)
     if modules and not everywhere:
         raise InfraFailure('nm found no symbol in %d modules' % len(modules))
     exported = {x[len('__export_symbol_'):] for x in everywhere
